@@ -1,0 +1,31 @@
+import type { Role } from "@/lib/domain";
+
+// The one permission matrix. A permission not listed here is granted to nobody (deny by default).
+// Devices and the system actor are authorised by their own transports, not by this matrix.
+const MATRIX = {
+  "devices.read": ["admin", "biomed", "security", "manager", "auditor"],
+  "devices.update": ["admin", "biomed"],
+  "releases.read": ["admin", "biomed", "security", "manager", "vendor", "auditor"],
+  "rollouts.read": ["admin", "biomed", "security", "manager", "auditor"],
+  "briefings.read": ["admin", "biomed", "clinician", "manager", "auditor"],
+  "incidents.read": ["admin", "biomed", "security", "clinician", "manager", "auditor"],
+  "compliance.read": ["admin", "biomed", "security", "manager", "auditor"],
+  "audit.read": ["admin", "security", "auditor"],
+  "audit.export": ["admin", "security", "auditor"],
+  "users.read": ["admin"],
+  "users.manage": ["admin"],
+  "settings.read": ["admin"],
+} as const satisfies Record<string, readonly Role[]>;
+
+export type Permission = keyof typeof MATRIX;
+export const PERMISSIONS = Object.keys(MATRIX) as Permission[];
+
+export function can(role: Role | null | undefined, permission: Permission): boolean {
+  if (!role) return false;
+  const allowed: readonly Role[] | undefined = MATRIX[permission];
+  return allowed?.includes(role) ?? false;
+}
+
+export function rolesWith(permission: Permission): readonly Role[] {
+  return MATRIX[permission];
+}

@@ -1,0 +1,44 @@
+// Vocabulary shared by the database schema, services and client components.
+// Kept free of any database import so client components can use it.
+
+export const ROLES = ["admin", "biomed", "security", "clinician", "manager", "vendor", "auditor"] as const;
+export type Role = (typeof ROLES)[number];
+
+export const ROLE_LABELS: Record<Role, string> = {
+  admin: "Administrator",
+  biomed: "Biomedical engineer",
+  security: "IT security",
+  clinician: "Clinician",
+  manager: "Manager",
+  vendor: "Vendor",
+  auditor: "Auditor",
+};
+
+export const DEVICE_STATUSES = ["active", "offline", "maintenance", "quarantined", "retired"] as const;
+export type DeviceStatus = (typeof DEVICE_STATUSES)[number];
+
+export const DEVICE_STATUS_LABELS: Record<DeviceStatus, string> = {
+  active: "Active",
+  offline: "Offline",
+  maintenance: "In maintenance",
+  quarantined: "Quarantined",
+  retired: "Retired",
+};
+
+export const CRITICALITIES = ["life_sustaining", "life_supporting", "other"] as const;
+export type Criticality = (typeof CRITICALITIES)[number];
+
+export const CRITICALITY_LABELS: Record<Criticality, string> = {
+  life_sustaining: "Life-sustaining",
+  life_supporting: "Life-supporting",
+  other: "Other",
+};
+
+export const DEVICE_CLASSES = ["I", "II", "III"] as const;
+export type DeviceClass = (typeof DEVICE_CLASSES)[number];
+
+export const UNIT_KINDS = ["icu", "nicu", "ed", "or", "ward", "lab", "imaging"] as const;
+export type UnitKind = (typeof UNIT_KINDS)[number];
+
+export const NETWORK_KINDS = ["wifi", "ethernet", "cellular", "none"] as const;
+export type NetworkKind = (typeof NETWORK_KINDS)[number];

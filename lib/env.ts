@@ -1,0 +1,37 @@
+import { z } from "zod";
+
+// Configuration is read once here; everything else receives values from this module.
+const flag = z
+  .enum(["1", "0", "true", "false", "yes", "no"])
+  .transform((v) => v === "1" || v === "true" || v === "yes");
+
+const EnvSchema = z.object({
+  DATABASE_URL: z.string().url().optional(),
+  CORRIDOR_DATA_DIR: z.string().default(".data"),
+  /** Demo mode seeds a hospital and one login per role. Default: on for embedded PGlite, off for PostgreSQL. */
+  CORRIDOR_DEMO: flag.optional(),
+  CORRIDOR_DEMO_PASSWORD: z.string().min(12).optional(),
+  CORRIDOR_SEED_DEVICES: z.coerce.number().int().min(0).max(1_000_000).default(5000),
+  SESSION_IDLE_MINUTES: z.coerce.number().int().min(1).max(24 * 60).default(15),
+  SESSION_MAX_HOURS: z.coerce.number().int().min(1).max(72).default(12),
+  LOGIN_MAX_FAILURES: z.coerce.number().int().min(3).max(100).default(10),
+});
+
+export type Env = z.infer<typeof EnvSchema> & { demo: boolean; pgliteDir: string };
+
+function load(): Env {
+  const parsed = EnvSchema.safeParse(
+    Object.fromEntries(Object.entries(process.env).filter(([, v]) => v !== "")),
+  );
+  if (!parsed.success) {
+    throw new Error(`Invalid configuration: ${z.prettifyError(parsed.error)}`);
+  }
+  const e = parsed.data;
+  return {
+    ...e,
+    demo: e.CORRIDOR_DEMO ?? !e.DATABASE_URL,
+    pgliteDir: `${e.CORRIDOR_DATA_DIR}/pglite`,
+  };
+}
+
+export const env: Env = load();

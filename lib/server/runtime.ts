@@ -1,0 +1,43 @@
+import { randomBytes } from "node:crypto";
+import { openDb, type DbHandle } from "@/db/client";
+import { DEMO_USERS, isEmpty, seedDemo } from "@/db/seed/demo";
+import { env } from "@/lib/env";
+
+// Next evaluates server modules once per bundle; keep one database per process on globalThis.
+const g = globalThis as typeof globalThis & { __corridor?: Promise<DbHandle> };
+
+/** The app's database: opened, migrated and (in demo mode) seeded exactly once per process. */
+export function getDbHandle(): Promise<DbHandle> {
+  g.__corridor ??= start().catch((err) => {
+    g.__corridor = undefined;
+    throw err;
+  });
+  return g.__corridor;
+}
+
+export const getDb = async () => (await getDbHandle()).db;
+
+async function start(): Promise<DbHandle> {
+  const handle = await openDb({ url: env.DATABASE_URL, dataDir: env.pgliteDir });
+  const closeOnExit = () => void handle.close().finally(() => process.exit(0));
+  process.once("SIGTERM", closeOnExit);
+  process.once("SIGINT", closeOnExit);
+  console.log(`[corridor] database: ${handle.kind === "pg" ? "PostgreSQL (DATABASE_URL)" : `embedded PGlite in ${env.pgliteDir}`}`);
+  if (env.demo && (await isEmpty(handle.db))) {
+    const password = env.CORRIDOR_DEMO_PASSWORD ?? `demo-${randomBytes(6).toString("base64url")}`;
+    const t0 = Date.now();
+    const counts = await seedDemo(handle.db, { devices: env.CORRIDOR_SEED_DEVICES, password });
+    console.log(`[corridor] demo hospital seeded in ${Date.now() - t0} ms: ${counts.sites} sites, ${counts.units} units, ${counts.devices} devices`);
+    printDemoLogins(password);
+  } else if (env.demo) {
+    console.log("[corridor] demo mode: logins were printed when the demo was first seeded" +
+      (env.CORRIDOR_DEMO_PASSWORD ? `; password for every demo user: ${env.CORRIDOR_DEMO_PASSWORD}` : ""));
+    if (env.CORRIDOR_DEMO_PASSWORD) printDemoLogins(env.CORRIDOR_DEMO_PASSWORD);
+  }
+  return handle;
+}
+
+function printDemoLogins(password: string) {
+  console.log("[corridor] DEMO MODE — one login per role (never use demo mode with real devices):");
+  for (const u of DEMO_USERS) console.log(`[corridor]   ${u.role.padEnd(10)} username: ${u.username.padEnd(9)} password: ${password}`);
+}

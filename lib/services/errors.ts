@@ -1,0 +1,51 @@
+// Expected failures. Their messages are written for the person who caused them and are safe to show.
+
+export class ServiceError extends Error {
+  constructor(
+    message: string,
+    readonly status: number,
+    readonly code: string,
+  ) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+export class ValidationError extends ServiceError {
+  constructor(
+    message: string,
+    readonly fieldErrors: Record<string, string[]> = {},
+  ) {
+    super(message, 400, "invalid_input");
+  }
+}
+
+export class UnauthenticatedError extends ServiceError {
+  constructor(message = "Please sign in to continue.") {
+    super(message, 401, "unauthenticated");
+  }
+}
+
+export class ForbiddenError extends ServiceError {
+  constructor(message = "Your role does not allow this.") {
+    super(message, 403, "forbidden");
+  }
+}
+
+export class NotFoundError extends ServiceError {
+  constructor(message = "Not found.") {
+    super(message, 404, "not_found");
+  }
+}
+
+export class ConflictError extends ServiceError {
+  constructor(message: string) {
+    super(message, 409, "conflict");
+  }
+}
+
+export class TooManyRequestsError extends ServiceError {
+  constructor(message: string) {
+    super(message, 429, "rate_limited");
+  }
+}
