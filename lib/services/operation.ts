@@ -93,6 +93,9 @@ export function parseInput<S extends z.ZodType>(schema: S, raw: unknown): z.outp
     (fieldErrors[key] ??= []).push(issue.message);
   }
   const first = parsed.error.issues[0];
-  const where = first?.path.length ? `${first.path.join(".")}: ` : "";
-  throw new ValidationError(`${where}${first?.message ?? "Invalid input."}`, fieldErrors);
+  const field = first?.path.join(".") ?? "";
+  const message = first?.message ?? "Invalid input.";
+  // Name the field unless the message already does (most of ours do).
+  const named = !field || message.toLowerCase().includes(field.toLowerCase()) ? message : `${field}: ${message}`;
+  throw new ValidationError(named, fieldErrors);
 }

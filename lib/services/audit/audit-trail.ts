@@ -144,3 +144,11 @@ export async function* auditCsvRows(db: Db, f: AuditFilter): AsyncGenerator<stri
   }
 }
 
+
+/** The chain's state for the Audit page (read-only; "Verify now" records a check in the trail). */
+export const auditChainStatus = query({
+  name: "audit.chain_status",
+  permission: "audit.read",
+  input: z.object({}).strict(),
+  run: ({ db }) => checkAuditChain(db),
+});

@@ -64,7 +64,7 @@ export const updateDevice = command({
     if (!before) throw new NotFoundError("This device does not exist.");
     if (input.unitId !== undefined) {
       const [unit] = await tx.select({ id: units.id }).from(units).where(eq(units.id, input.unitId));
-      if (!unit) throw new ValidationError("unitId: Choose a unit from the list.", { unitId: ["Choose a unit from the list."] });
+      if (!unit) throw new ValidationError("That unit does not exist. Choose a unit from the list.", { unitId: ["Choose a unit from the list."] });
     }
     const [after] = await tx
       .update(devices)

@@ -1,0 +1,33 @@
+import { NavLinks } from "@/components/nav-links";
+import { logoutAction } from "@/lib/actions/auth";
+import { can } from "@/lib/auth/permissions";
+import { requireUser } from "@/lib/auth/session";
+import { ROLE_LABELS } from "@/lib/domain";
+import { env } from "@/lib/env";
+import { NAV } from "@/lib/navigation";
+
+export default async function ConsoleLayout({ children }: { children: React.ReactNode }) {
+  const user = await requireUser();
+  const items = NAV.filter((item) => can(user.role, item.permission)).map(({ href, label }) => ({ href, label }));
+  return (
+    <div className="flex min-h-screen">
+      <aside className="flex w-56 shrink-0 flex-col bg-brand-800 px-3 py-5 text-white">
+        <p className="px-3 text-xl font-semibold tracking-tight">Corridor</p>
+        <p className="mb-6 px-3 text-xs text-brand-100">{env.demo ? "Demo hospital" : "Clinical engineering"}</p>
+        <nav aria-label="Main">
+          <NavLinks items={items} />
+        </nav>
+        <div className="mt-auto border-t border-brand-700 px-3 pt-4 text-sm">
+          <p className="font-medium" data-testid="whoami">{user.name}</p>
+          <p className="text-xs text-brand-100" data-testid="role">{ROLE_LABELS[user.role]}</p>
+          <form action={logoutAction} className="mt-3">
+            <button type="submit" className="text-xs font-medium text-brand-100 underline hover:text-white">
+              Sign out
+            </button>
+          </form>
+        </div>
+      </aside>
+      <main className="min-w-0 flex-1 px-8 py-6">{children}</main>
+    </div>
+  );
+}

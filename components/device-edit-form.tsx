@@ -1,0 +1,53 @@
+"use client";
+
+import { useActionState } from "react";
+import { updateDeviceAction } from "@/lib/actions/inventory";
+import type { ActionState } from "@/lib/actions/run";
+import { DEVICE_STATUSES, DEVICE_STATUS_LABELS, type DeviceStatus } from "@/lib/domain";
+
+type Props = {
+  device: { id: number; unitId: number; status: DeviceStatus; hardwareRevision: string };
+  units: { id: number; name: string; siteName: string }[];
+};
+
+export function DeviceEditForm({ device, units }: Props) {
+  const [state, action, pending] = useActionState<ActionState, FormData>(updateDeviceAction, { ok: true });
+  const err = (f: string) => state.fieldErrors?.[f]?.[0];
+  return (
+    <form action={action} className="space-y-4" aria-label="Change device">
+      <input type="hidden" name="deviceId" value={device.id} />
+      {state.message ? (
+        <p className={`rounded-md border px-3 py-2 text-sm ${state.ok ? "border-emerald-200 bg-emerald-50 text-emerald-900" : "border-red-200 bg-red-50 text-red-900"}`} data-testid="form-message">
+          {state.message}
+        </p>
+      ) : null}
+      <div>
+        <label htmlFor="unitId" className="label">Unit</label>
+        <select id="unitId" name="unitId" className="input" defaultValue={device.unitId}>
+          {units.map((u) => (
+            <option key={u.id} value={u.id}>{u.siteName} — {u.name}</option>
+          ))}
+        </select>
+        {err("unitId") ? <p className="mt-1 text-xs text-red-700">{err("unitId")}</p> : null}
+      </div>
+      <div>
+        <label htmlFor="status" className="label">Status</label>
+        <select id="status" name="status" className="input" defaultValue={device.status}>
+          {DEVICE_STATUSES.map((s) => (
+            <option key={s} value={s}>{DEVICE_STATUS_LABELS[s]}</option>
+          ))}
+        </select>
+      </div>
+      <div>
+        <label htmlFor="hardwareRevision" className="label">Hardware revision</label>
+        <input id="hardwareRevision" name="hardwareRevision" className="input" defaultValue={device.hardwareRevision} />
+        {err("hardwareRevision") ? <p className="mt-1 text-xs text-red-700">{err("hardwareRevision")}</p> : null}
+      </div>
+      <div>
+        <label htmlFor="reason" className="label">Reason for the change</label>
+        <input id="reason" name="reason" className="input" placeholder="e.g. moved to NICU for the winter surge" />
+      </div>
+      <button type="submit" className="btn-primary" disabled={pending}>{pending ? "Saving…" : "Save changes"}</button>
+    </form>
+  );
+}
