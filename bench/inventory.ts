@@ -191,6 +191,8 @@ async function run(env: BenchEnv) {
     if (differs[i]) rows.push({ ...r, note: `plan: ${plansBefore[i]!.page.devices}` });
   }
 
+  const slow = rows.filter((r) => !r.scenario.includes("[no ANALYZE]") && r.app.p95 >= FAST_MS).length;
+  if (!slow) notes.unshift(`every scenario: app p95 under ${FAST_MS} ms at ${DEVICES.toLocaleString()} devices (after ANALYZE)`);
   const planLines = list.map((s, i) => `  ${s.name}: page ${plans[i]!.page.top}; count ${plans[i]!.count.top} [${plans[i]!.count.devices}]`);
   return {
     context: {

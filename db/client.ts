@@ -51,6 +51,8 @@ async function openPglite(dataDir: string): Promise<DbHandle> {
     const client = await PGlite.create(inMemory ? dataDir : path.resolve(dataDir));
     const db = drizzle(client, { schema });
     await migrate(db, { migrationsFolder: MIGRATIONS_DIR });
+    // PGlite has no autovacuum daemon, so without this the planner never gets statistics.
+    await client.exec("ANALYZE");
     return {
       db: db as unknown as Db,
       kind: "pglite",

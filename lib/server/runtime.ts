@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { sql } from "drizzle-orm";
 import { openDb, type DbHandle } from "@/db/client";
 import { DEMO_USERS, isEmpty, seedDemo } from "@/db/seed/demo";
 import { env } from "@/lib/env";
@@ -27,6 +28,7 @@ async function start(): Promise<DbHandle> {
     const password = env.CORRIDOR_DEMO_PASSWORD ?? `demo-${randomBytes(6).toString("base64url")}`;
     const t0 = Date.now();
     const counts = await seedDemo(handle.db, { devices: env.CORRIDOR_SEED_DEVICES, password });
+    await handle.db.execute(sql`ANALYZE`);
     console.log(`[corridor] demo hospital seeded in ${Date.now() - t0} ms: ${counts.sites} sites, ${counts.units} units, ${counts.devices} devices`);
     printDemoLogins(password);
   } else if (env.demo) {
