@@ -42,3 +42,27 @@ export type UnitKind = (typeof UNIT_KINDS)[number];
 
 export const NETWORK_KINDS = ["wifi", "ethernet", "cellular", "none"] as const;
 export type NetworkKind = (typeof NETWORK_KINDS)[number];
+
+export const RELEASE_STATES = ["draft", "submitted", "verified", "in_review", "approved", "rejected", "withdrawn", "recalled"] as const;
+export type ReleaseState = (typeof RELEASE_STATES)[number];
+
+// A device's part in an update, as driven by DDI feedback.
+export const ACTION_STATES = [
+  "scheduled", "downloading", "downloaded", "installing", "installed_awaiting_confirmation",
+  "cancel_requested", "succeeded", "failed", "canceled", "rolled_back",
+] as const;
+export type ActionState = (typeof ACTION_STATES)[number];
+export const OPEN_ACTION_STATES = ACTION_STATES.slice(0, 6) as readonly ActionState[];
+
+export const ACTION_STATE_LABELS: Record<ActionState, string> = {
+  scheduled: "Scheduled",
+  downloading: "Downloading",
+  downloaded: "Downloaded",
+  installing: "Installing",
+  installed_awaiting_confirmation: "Installed, awaiting confirmation",
+  cancel_requested: "Cancel requested",
+  succeeded: "Succeeded",
+  failed: "Failed",
+  canceled: "Canceled",
+  rolled_back: "Rolled back",
+};

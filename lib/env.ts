@@ -15,9 +15,21 @@ const EnvSchema = z.object({
   SESSION_IDLE_MINUTES: z.coerce.number().int().min(1).max(24 * 60).default(15),
   SESSION_MAX_HOURS: z.coerce.number().int().min(1).max(72).default(12),
   LOGIN_MAX_FAILURES: z.coerce.number().int().min(3).max(100).default(10),
+  CORRIDOR_ARTIFACT_DIR: z.string().optional(),
+  ARTIFACT_MAX_MB: z.coerce.number().int().min(1).max(16_384).default(1024),
+  DDI_TENANT: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/).default("DEFAULT"),
+  /** Base DDI polling interval; each device gets up to ±10 % jitter. */
+  DDI_POLL_SECONDS: z.coerce.number().int().min(1).max(86_399).default(300),
+  CLINICAL_USE_MAX_AGE_MINUTES: z.coerce.number().int().min(1).max(24 * 60).default(30),
+  MANIFEST_TTL_HOURS: z.coerce.number().int().min(1).max(24 * 30).default(24),
+  /** PEM (PKCS#8) Ed25519 private key for deployment manifests; generated and kept in the database when absent. */
+  CORRIDOR_MANIFEST_KEY: z.string().optional(),
+  /** Demo only: secret from which the simulated fleet's device tokens are derived. */
+  CORRIDOR_FLEET_SECRET: z.string().min(16).optional(),
+  CORRIDOR_FLEET_DEVICES: z.coerce.number().int().min(0).max(100_000).default(300),
 });
 
-export type Env = z.infer<typeof EnvSchema> & { demo: boolean; pgliteDir: string };
+export type Env = z.infer<typeof EnvSchema> & { demo: boolean; pgliteDir: string; artifactDir: string };
 
 function load(): Env {
   const parsed = EnvSchema.safeParse(
@@ -31,6 +43,7 @@ function load(): Env {
     ...e,
     demo: e.CORRIDOR_DEMO ?? !e.DATABASE_URL,
     pgliteDir: `${e.CORRIDOR_DATA_DIR}/pglite`,
+    artifactDir: e.CORRIDOR_ARTIFACT_DIR ?? `${e.CORRIDOR_DATA_DIR}/artifacts`,
   };
 }
 

@@ -1,6 +1,9 @@
 import { sql } from "drizzle-orm";
 import { queryRows, type Db } from "../client";
-import { deviceModels, devices, manufacturers, sites, units, users, type NewDevice } from "../schema";
+import { and, asc, eq } from "drizzle-orm";
+import { deviceCredentials, deviceModels, devices, maintenanceWindows, manufacturers, sites, units, users, type NewDevice } from "../schema";
+import { hashToken } from "@/lib/services/ddi/device-auth";
+import { fleetToken } from "@/lib/services/ddi/fleet-token";
 import { hashPassword } from "@/lib/auth/password";
 import type { Criticality, DeviceClass, DeviceStatus, NetworkKind, Role, UnitKind } from "@/lib/domain";
 import { recordAudit } from "@/lib/services/audit/record";
@@ -114,7 +117,15 @@ export const DEMO_USERS: readonly { username: string; displayName: string; role:
   { username: "auditor", displayName: "Morgan Reyes", role: "auditor" },
 ];
 
-export type SeedOptions = { devices: number; password?: string; seed?: number; now?: Date; log?: (msg: string) => void };
+export type SeedOptions = {
+  devices: number;
+  password?: string;
+  /** Demo fleet: this many active devices get tokens derived from `fleetSecret`. */
+  fleet?: { secret: string; devices: number };
+  seed?: number;
+  now?: Date;
+  log?: (msg: string) => void;
+};
 
 /** Builds the demo hospital into an empty database. Rows are inserted in batches, never one by one. */
 export async function seedDemo(db: Db, opts: SeedOptions) {
@@ -189,6 +200,34 @@ export async function seedDemo(db: Db, opts: SeedOptions) {
   }
   await flush();
 
+  // Clinical units may install at night (01:00–05:00 local); labs and imaging at any time.
+  await db.insert(maintenanceWindows).values(
+    unitRows.map((u) =>
+      u.kind === "lab" || u.kind === "imaging"
+        ? { unitId: u.id, rrule: "FREQ=DAILY", startsAt: "00:00", durationMinutes: 1440, label: "Any time" }
+        : { unitId: u.id, rrule: "FREQ=DAILY", startsAt: "01:00", durationMinutes: 240, label: "Night window" },
+    ),
+  );
+
+  let fleet = 0;
+  if (opts.fleet?.devices) {
+    const chosen = await db
+      .select({ id: devices.id, serial: devices.serial })
+      .from(devices)
+      .where(and(eq(devices.status, "active")))
+      .orderBy(asc(devices.id))
+      .limit(opts.fleet.devices);
+    for (let i = 0; i < chosen.length; i += 2000) {
+      await db.insert(deviceCredentials).values(
+        chosen.slice(i, i + 2000).map((d) => {
+          const token = fleetToken(opts.fleet!.secret, d.serial);
+          return { deviceId: d.id, tokenHash: hashToken(token), tokenHint: token.slice(-4) };
+        }),
+      );
+    }
+    fleet = chosen.length;
+  }
+
   if (opts.password) {
     const passwordHash = await hashPassword(opts.password);
     await db.insert(users).values(DEMO_USERS.map((u) => ({ ...u, passwordHash })));
@@ -196,9 +235,9 @@ export async function seedDemo(db: Db, opts: SeedOptions) {
   await recordAudit(db, systemActor("demo-seed"), undefined, {
     action: "demo.seed",
     entityType: "system",
-    after: { sites: siteRows.length, units: unitRows.length, models: modelRows.length, devices: inserted, users: opts.password ? DEMO_USERS.length : 0 },
+    after: { sites: siteRows.length, units: unitRows.length, models: modelRows.length, devices: inserted, users: opts.password ? DEMO_USERS.length : 0, fleet },
   });
-  return { sites: siteRows.length, units: unitRows.length, models: modelRows.length, devices: inserted };
+  return { sites: siteRows.length, units: unitRows.length, models: modelRows.length, devices: inserted, fleet };
 }
 
 export async function isEmpty(db: Db): Promise<boolean> {

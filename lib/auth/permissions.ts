@@ -5,6 +5,11 @@ import type { Role } from "@/lib/domain";
 const MATRIX = {
   "devices.read": ["admin", "biomed", "security", "manager", "auditor"],
   "devices.update": ["admin", "biomed"],
+  "devices.credentials": ["admin"],
+  "deployments.assign": ["admin", "biomed"],
+  "deployments.cancel": ["admin", "biomed"],
+  "windows.manage": ["admin", "biomed"],
+  "releases.upload": ["admin"],
   "releases.read": ["admin", "biomed", "security", "manager", "vendor", "auditor"],
   "rollouts.read": ["admin", "biomed", "security", "manager", "auditor"],
   "briefings.read": ["admin", "biomed", "clinician", "manager", "auditor"],

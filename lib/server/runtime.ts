@@ -27,14 +27,14 @@ async function start(): Promise<DbHandle> {
   if (env.demo && (await isEmpty(handle.db))) {
     const password = env.CORRIDOR_DEMO_PASSWORD ?? `demo-${randomBytes(6).toString("base64url")}`;
     const t0 = Date.now();
-    const counts = await seedDemo(handle.db, { devices: env.CORRIDOR_SEED_DEVICES, password });
+    const fleet = env.CORRIDOR_FLEET_SECRET ? { secret: env.CORRIDOR_FLEET_SECRET, devices: env.CORRIDOR_FLEET_DEVICES } : undefined;
+    const counts = await seedDemo(handle.db, { devices: env.CORRIDOR_SEED_DEVICES, password, fleet });
     await handle.db.execute(sql`ANALYZE`);
-    console.log(`[corridor] demo hospital seeded in ${Date.now() - t0} ms: ${counts.sites} sites, ${counts.units} units, ${counts.devices} devices`);
+    console.log(`[corridor] demo hospital seeded in ${Date.now() - t0} ms: ${counts.sites} sites, ${counts.units} units, ${counts.devices} devices, ${counts.fleet} with simulated-fleet tokens`);
     printDemoLogins(password);
   } else if (env.demo) {
-    console.log("[corridor] demo mode: logins were printed when the demo was first seeded" +
-      (env.CORRIDOR_DEMO_PASSWORD ? `; password for every demo user: ${env.CORRIDOR_DEMO_PASSWORD}` : ""));
     if (env.CORRIDOR_DEMO_PASSWORD) printDemoLogins(env.CORRIDOR_DEMO_PASSWORD);
+    else console.log("[corridor] demo mode: the logins were printed when the demo was first seeded");
   }
   return handle;
 }

@@ -1,0 +1,72 @@
+import { describe, expect, it } from "vitest";
+import { installBlockers, type GateFacts } from "./install-gate";
+import { isWindowOpen, upcomingWindows, wallTimeToInstant, windowRuleProblem } from "./windows";
+
+const nightly = { rrule: "FREQ=DAILY", startsAt: "02:00", durationMinutes: 120 };
+
+describe("maintenance windows in the unit's time zone (ROL-03)", () => {
+  it("opens at local 02:00 in New York in winter (UTC-5) and summer (UTC-4)", () => {
+    expect(isWindowOpen([nightly], "America/New_York", new Date("2026-01-15T07:30:00Z"))).toBe(true);
+    expect(isWindowOpen([nightly], "America/New_York", new Date("2026-01-15T06:59:00Z"))).toBe(false);
+    expect(isWindowOpen([nightly], "America/New_York", new Date("2026-07-15T06:30:00Z"))).toBe(true);
+    expect(isWindowOpen([nightly], "America/New_York", new Date("2026-07-15T08:00:00Z"))).toBe(false);
+  });
+
+  it("keeps the window's real length on the spring-forward night (02:00 does not exist; it starts at 03:00 EDT)", () => {
+    // 2026-03-08: clocks jump from 02:00 EST to 03:00 EDT (07:00Z).
+    const [span] = upcomingWindows([nightly], "America/New_York", new Date("2026-03-08T05:00:00Z"), 1);
+    expect(span!.start.toISOString()).toBe("2026-03-08T07:00:00.000Z");
+    expect(span!.end.getTime() - span!.start.getTime()).toBe(120 * 60_000);
+  });
+
+  it("places a window on the fall-back night at the first 01:30", () => {
+    const rule = { rrule: "FREQ=DAILY", startsAt: "01:30", durationMinutes: 60 };
+    const [span] = upcomingWindows([rule], "America/New_York", new Date("2026-11-01T04:00:00Z"), 1);
+    expect(span!.start.toISOString()).toBe("2026-11-01T05:30:00.000Z");
+  });
+
+  it("honours weekday rules and zones without DST", () => {
+    const weekly = { rrule: "FREQ=WEEKLY;BYDAY=TU,TH", startsAt: "23:00", durationMinutes: 180 };
+    // Phoenix is UTC-7 all year. Tuesday 2026-11-24 23:00 MST = Wednesday 06:00Z; open until 09:00Z.
+    expect(isWindowOpen([weekly], "America/Phoenix", new Date("2026-11-25T08:59:00Z"))).toBe(true);
+    expect(isWindowOpen([weekly], "America/Phoenix", new Date("2026-11-26T08:00:00Z"))).toBe(false);
+    const next = upcomingWindows([weekly], "America/Phoenix", new Date("2026-11-23T12:00:00Z"), 2);
+    expect(next.map((s) => s.start.toISOString())).toEqual(["2026-11-25T06:00:00.000Z", "2026-11-27T06:00:00.000Z"]);
+  });
+
+  it("converts wall time to instants with the zone's offset", () => {
+    expect(new Date(wallTimeToInstant(Date.UTC(2026, 6, 1, 12), "Europe/Berlin")).toISOString()).toBe("2026-07-01T10:00:00.000Z");
+  });
+
+  it("rejects unusable rules with a readable reason", () => {
+    expect(windowRuleProblem(nightly)).toBeNull();
+    expect(windowRuleProblem({ ...nightly, rrule: "FREQ=SOMETIMES" })).toMatch(/not a valid window/);
+    expect(windowRuleProblem({ ...nightly, startsAt: "25:99" })).toMatch(/not a valid/);
+    expect(windowRuleProblem({ ...nightly, durationMinutes: 2 })).toMatch(/between 5 minutes/);
+  });
+});
+
+describe("install gate: nothing installs outside a window or on a device in use", () => {
+  const open: GateFacts = {
+    now: new Date("2026-01-15T07:30:00Z"),
+    deviceStatus: "active",
+    inClinicalUse: false,
+    clinicalUseAt: new Date("2026-01-15T07:29:00Z"),
+    unitTimeZone: "America/New_York",
+    windows: [nightly],
+    clinicalUseMaxAgeMs: 30 * 60_000,
+  };
+
+  it("allows an idle, active device inside its window", () => {
+    expect(installBlockers(open)).toEqual([]);
+  });
+
+  it("blocks for every unsafe fact, and says which", () => {
+    expect(installBlockers({ ...open, inClinicalUse: true })).toEqual(["in_clinical_use"]);
+    expect(installBlockers({ ...open, inClinicalUse: null, clinicalUseAt: null })).toEqual(["clinical_use_unknown"]);
+    expect(installBlockers({ ...open, clinicalUseAt: new Date("2026-01-15T06:00:00Z") })).toEqual(["clinical_use_unknown"]);
+    expect(installBlockers({ ...open, now: new Date("2026-01-15T12:00:00Z"), clinicalUseAt: new Date("2026-01-15T11:59:00Z") })).toEqual(["outside_window"]);
+    expect(installBlockers({ ...open, windows: [] })).toEqual(["no_window_defined"]);
+    expect(installBlockers({ ...open, deviceStatus: "quarantined" })).toEqual(["device_not_active"]);
+  });
+});
