@@ -1,6 +1,6 @@
 import { z } from "zod";
 
-const Id = (what: string) => z.coerce.number({ error: `Choose a ${what}.` }).int(`Choose a ${what}.`).positive(`Choose a ${what}.`);
+const Id = (what: string) => z.coerce.number({ error: `Choose a ${what}.` }).int(`Choose a ${what}.`).positive(`Choose a ${what}.`).max(2147483647, `Choose a ${what}.`);
 
 export const AssignReleaseInput = z.object({ deviceId: Id("device"), releaseId: Id("release") }).strict();
 export const CancelActionInput = z.object({ actionId: Id("deployment"), reason: z.string().trim().max(500).optional() }).strict();

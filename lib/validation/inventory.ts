@@ -1,8 +1,9 @@
 import { z } from "zod";
 import { CRITICALITIES, DEVICE_STATUSES } from "@/lib/domain";
+import { RowId } from "@/lib/validation/ids";
 
 const Id = (what: string) =>
-  z.coerce.number({ error: `Choose a ${what} from the list.` }).int(`Choose a ${what} from the list.`).positive(`Choose a ${what} from the list.`);
+  z.coerce.number({ error: `Choose a ${what} from the list.` }).int(`Choose a ${what} from the list.`).positive(`Choose a ${what} from the list.`).max(2147483647, `Choose a ${what} from the list.`);
 
 export const DEVICE_SORTS = ["serial", "firmware", "status", "lastContact"] as const;
 export type DeviceSort = (typeof DEVICE_SORTS)[number];
@@ -30,7 +31,7 @@ export type DeviceListQuery = z.output<typeof DeviceListInput>;
 
 export const UpdateDeviceInput = z
   .object({
-    deviceId: z.coerce.number().int().positive(),
+    deviceId: RowId("Unknown device."),
     unitId: Id("unit").optional(),
     status: z.enum(DEVICE_STATUSES, { error: `Status must be one of: ${DEVICE_STATUSES.join(", ")}.` }).optional(),
     hardwareRevision: z.string().trim().min(1, "Enter the hardware revision.").max(40).optional(),

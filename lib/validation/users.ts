@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { passwordProblem } from "@/lib/auth/password";
 import { ROLES } from "@/lib/domain";
+import { RowId } from "@/lib/validation/ids";
 
 export const Username = z
   .string()
@@ -28,7 +29,7 @@ export const CreateUserInput = z
 
 export const UpdateUserInput = z
   .object({
-    userId: z.coerce.number().int().positive(),
+    userId: RowId("Unknown user."),
     role: RoleField.optional(),
     active: z.boolean().optional(),
     displayName: DisplayName.optional(),

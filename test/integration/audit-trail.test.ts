@@ -54,22 +54,36 @@ async function withoutAppendOnly(target: Db, stmt: ReturnType<typeof sql>) {
 /** A strict RFC 4180 reader: quoted fields may hold anything, records end with CRLF. */
 function parseCsv(text: string): string[][] {
   const records: string[][] = [];
-  let field = "";
   let record: string[] = [];
-  let i = 0;
+  let field = "";
   let quoted = false;
-  while (i < text.length) {
+  for (let i = 0; i < text.length; i++) {
     const c = text[i]!;
     if (quoted) {
-      if (c === '"' && text[i + 1] === '"') (field += '"'), (i += 2);
-      else if (c === '"') (quoted = false), i++;
-      else (field += c), i++;
-    } else if (c === '"') (quoted = true), i++;
-    else if (c === ",") record.push(field), (field = ""), i++;
-    else if (c === "\r" && text[i + 1] === "\n") record.push(field), records.push(record), (record = []), (field = ""), (i += 2);
-    else (field += c), i++;
+      if (c === '"' && text[i + 1] === '"') {
+        field += '"';
+        i++;
+      } else if (c === '"') {
+        quoted = false;
+      } else {
+        field += c;
+      }
+    } else if (c === '"') {
+      quoted = true;
+    } else if (c === ",") {
+      record.push(field);
+      field = "";
+    } else if (c === "\r" && text[i + 1] === "\n") {
+      record.push(field);
+      records.push(record);
+      record = [];
+      field = "";
+      i++;
+    } else {
+      field += c;
+    }
   }
-  if (field || record.length) record.push(field), records.push(record);
+  if (field || record.length) records.push([...record, field]);
   return records;
 }
 

@@ -13,7 +13,7 @@ export type AuditEntry = {
 };
 
 // Never let a secret reach the audit trail (AUD-11).
-const SECRET_KEYS = /password|token|secret|hash$/i;
+const SECRET_KEYS = /password|secret|token$|hash$/i; // "tokenHint" (last 4 characters) stays
 
 function redact(values: Record<string, unknown> | null | undefined): Record<string, unknown> | null {
   if (!values) return null;
@@ -50,11 +50,11 @@ export async function recordAudit(tx: Db, actor: Actor | null, origin: Origin | 
   await tx.insert(auditEvents).values({
     actorType: who.type,
     actorId: who.id,
-    actorName: who.name,
-    action: entry.action,
+    actorName: clean(who.name, 200),
+    action: clean(entry.action, 100)!,
     outcome: entry.outcome ?? "success",
-    entityType: entry.entityType ?? null,
-    entityId: entry.entityId == null ? null : String(entry.entityId),
+    entityType: clean(entry.entityType, 60),
+    entityId: entry.entityId == null ? null : clean(String(entry.entityId), 200),
     before,
     after,
     changedFields: changedFields(before, after),

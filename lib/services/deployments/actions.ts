@@ -5,6 +5,7 @@ import { AssignReleaseInput, CancelActionInput } from "@/lib/validation/deployme
 import { z } from "zod";
 import { ConflictError, NotFoundError } from "../errors";
 import { command, query } from "../operation";
+import { RowId } from "@/lib/validation/ids";
 
 /**
  * Gives one device one release (the rollout work will do this in waves). Refused unless the release
@@ -76,7 +77,7 @@ export const cancelAction = command({
 export const deviceActions = query({
   name: "deployments.for_device",
   permission: "devices.read",
-  input: z.object({ deviceId: z.coerce.number().int().positive() }).strict(),
+  input: z.object({ deviceId: RowId("Unknown device.") }).strict(),
   run: ({ db, input }) =>
     db
       .select({

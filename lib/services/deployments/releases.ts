@@ -5,6 +5,7 @@ import { UploadReleaseInput } from "@/lib/validation/deployments";
 import type { StoredFile } from "../artifacts/store";
 import { ConflictError, NotFoundError, ValidationError } from "../errors";
 import { command, query } from "../operation";
+import { RowId } from "@/lib/validation/ids";
 
 /**
  * Registers an uploaded package as a release of one model. Until release governance exists, an
@@ -49,7 +50,7 @@ export const registerUploadedRelease = command({
 export const assignableReleases = query({
   name: "releases.assignable",
   permission: "deployments.assign",
-  input: z.object({ deviceId: z.coerce.number().int().positive() }).strict(),
+  input: z.object({ deviceId: RowId("Unknown device.") }).strict(),
   async run({ db, input }) {
     const [device] = await db.select().from(devices).where(eq(devices.id, input.deviceId));
     if (!device) throw new NotFoundError("This device does not exist.");

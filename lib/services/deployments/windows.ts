@@ -6,6 +6,7 @@ import { forgetUnitWindows } from "../ddi/context";
 import { NotFoundError, ValidationError } from "../errors";
 import { command, query } from "../operation";
 import { upcomingWindows, windowRuleProblem } from "../safety/windows";
+import { RowId } from "@/lib/validation/ids";
 
 /** Replaces a unit's maintenance windows. */
 export const setUnitWindows = command({
@@ -32,7 +33,7 @@ export const setUnitWindows = command({
 export const unitSchedule = query({
   name: "windows.for_unit",
   permission: "devices.read",
-  input: z.object({ unitId: z.coerce.number().int().positive() }).strict(),
+  input: z.object({ unitId: RowId("Unknown unit.") }).strict(),
   async run({ db, input }) {
     const [unit] = await db.select({ id: units.id, timeZone: units.timeZone }).from(units).where(eq(units.id, input.unitId));
     if (!unit) throw new NotFoundError("This unit does not exist.");

@@ -4,8 +4,9 @@ import { auditEvents, deviceModels, devices, manufacturers, sites, units } from 
 import { UpdateDeviceInput } from "@/lib/validation/inventory";
 import { NotFoundError, ValidationError } from "../errors";
 import { command, query } from "../operation";
+import { RowId } from "@/lib/validation/ids";
 
-const DeviceId = z.object({ deviceId: z.coerce.number({ error: "Unknown device." }).int().positive("Unknown device.") }).strict();
+const DeviceId = z.object({ deviceId: RowId("Unknown device.") }).strict();
 
 /** Device detail: the device, its model and place, and its change history. */
 export const getDevice = query({

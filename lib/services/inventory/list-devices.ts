@@ -1,6 +1,7 @@
 import { and, asc, count, desc, eq, or, sql, type SQL } from "drizzle-orm";
 import type { Db } from "@/db/client";
 import { deviceModels, devices, manufacturers, sites, units } from "@/db/schema";
+import { DEVICE_STATUSES } from "@/lib/domain";
 import { DeviceListInput, type DeviceListQuery, type DeviceSort } from "@/lib/validation/inventory";
 import { ValidationError } from "../errors";
 import { query } from "../operation";
@@ -19,16 +20,27 @@ const SORT_CAST: Record<DeviceSort, SQL> = {
   lastContact: sql`timestamptz`,
 };
 
-type Cursor = { v: string; id: number };
+type Cursor = { sort: DeviceSort; v: string; id: number };
 
 export function encodeCursor(c: Cursor): string {
-  return Buffer.from(JSON.stringify([c.v, c.id])).toString("base64url");
+  return Buffer.from(JSON.stringify([c.sort, c.v, c.id])).toString("base64url");
 }
 
-function decodeCursor(raw: string): Cursor {
+// A cursor names its sort and carries a value that must parse as that sort's type, so a damaged or
+// reused link is a clear validation error, never a database cast error.
+const VALUE_OK: Record<DeviceSort, (v: string) => boolean> = {
+  serial: () => true,
+  firmware: () => true,
+  status: (v) => (DEVICE_STATUSES as readonly string[]).includes(v),
+  lastContact: (v) => !Number.isNaN(Date.parse(v.replace(" ", "T").replace(/([+-]\d\d)$/, "$1:00"))),
+};
+
+function decodeCursor(raw: string, sort: DeviceSort): Cursor {
   try {
-    const [v, id] = JSON.parse(Buffer.from(raw, "base64url").toString("utf8")) as unknown[];
-    if (typeof v === "string" && Number.isSafeInteger(id)) return { v, id: id as number };
+    const [s, v, id] = JSON.parse(Buffer.from(raw, "base64url").toString("utf8")) as unknown[];
+    if (s === sort && typeof v === "string" && v.length <= 200 && VALUE_OK[sort](v) && Number.isSafeInteger(id) && (id as number) > 0 && (id as number) <= 2147483647) {
+      return { sort, v, id: id as number };
+    }
   } catch {
     /* fall through */
   }
@@ -61,7 +73,7 @@ export type DeviceRow = Awaited<ReturnType<typeof fetchDevicePage>>["rows"][numb
 async function fetchDevicePage(db: Db, f: DeviceListQuery) {
   const expr = SORT_EXPR[f.sort];
   const backwards = Boolean(f.before);
-  const cursor = f.after ? decodeCursor(f.after) : f.before ? decodeCursor(f.before) : null;
+  const cursor = f.after ? decodeCursor(f.after, f.sort) : f.before ? decodeCursor(f.before, f.sort) : null;
   // Walking backwards reverses both the comparison and the order; the rows are flipped afterwards.
   const ascending = (f.dir === "asc") !== backwards;
   const keyset = cursor
@@ -106,8 +118,8 @@ async function fetchDevicePage(db: Db, f: DeviceListQuery) {
   const hasPrev = backwards ? more : Boolean(f.after);
   return {
     rows: page.map(({ sortValue: _s, ...r }) => r),
-    next: hasNext && last ? encodeCursor({ v: last.sortValue, id: last.id }) : null,
-    prev: hasPrev && first ? encodeCursor({ v: first.sortValue, id: first.id }) : null,
+    next: hasNext && last ? encodeCursor({ sort: f.sort, v: last.sortValue, id: last.id }) : null,
+    prev: hasPrev && first ? encodeCursor({ sort: f.sort, v: first.sortValue, id: first.id }) : null,
   };
 }
 

@@ -1,0 +1,79 @@
+import AxeBuilder from "@axe-core/playwright";
+import type { Page } from "@playwright/test";
+import { expect, loginAs, serialLinks, test } from "./fixtures";
+
+async function expectNoViolations(page: Page) {
+  const results = await new AxeBuilder({ page }).withTags(["wcag2a", "wcag2aa"]).analyze();
+  const summary = results.violations.map((v) => ({
+    rule: v.id,
+    impact: v.impact,
+    help: v.help,
+    nodes: v.nodes.map((n) => ({ target: n.target.join(" "), html: n.html.slice(0, 200), why: n.failureSummary })),
+  }));
+  expect(summary, `axe violations on ${new URL(page.url()).pathname}`).toEqual([]);
+}
+
+test("login page", async ({ page }) => {
+  await page.goto("/login");
+  await expect(page.locator("#username")).toBeVisible();
+  await expectNoViolations(page);
+});
+
+test("login page showing an error", async ({ page }) => {
+  await page.goto("/login");
+  await page.locator("#username").fill("nobody-here");
+  await page.locator("#password").fill("definitely-wrong-password");
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page.getByTestId("login-error")).toBeVisible();
+  await expectNoViolations(page);
+});
+
+test.describe("console pages as admin", () => {
+  test.beforeEach(async ({ page }) => {
+    await loginAs(page, "admin");
+  });
+
+  test("inventory", async ({ page }) => {
+    await page.goto("/inventory");
+    await expect(page.getByTestId("device-total")).toBeVisible();
+    await expectNoViolations(page);
+  });
+
+  test("inventory with a bad filter", async ({ page }) => {
+    await page.goto("/inventory?status=broken");
+    await expect(page.getByTestId("notice-error")).toBeVisible();
+    await expectNoViolations(page);
+  });
+
+  test("device page", async ({ page }) => {
+    await page.goto("/inventory");
+    await serialLinks(page).first().click();
+    await expect(page.getByRole("heading", { name: "History" })).toBeVisible();
+    await expectNoViolations(page);
+  });
+
+  test("audit trail", async ({ page }) => {
+    await page.goto("/audit");
+    await expect(page.getByTestId("chain-status")).toBeVisible();
+    await expectNoViolations(page);
+  });
+
+  test("settings", async ({ page }) => {
+    await page.goto("/settings");
+    await expect(page.getByRole("heading", { name: "Accounts" })).toBeVisible();
+    await expectNoViolations(page);
+  });
+
+  test("releases (not yet available)", async ({ page }) => {
+    await page.goto("/releases");
+    await expect(page.getByRole("heading", { name: "Releases is not available yet" })).toBeVisible();
+    await expectNoViolations(page);
+  });
+});
+
+test("refusal page", async ({ page }) => {
+  await loginAs(page, "clinician");
+  await page.goto("/settings");
+  await expect(page.getByRole("heading", { name: "This page is not available to you" })).toBeVisible();
+  await expectNoViolations(page);
+});

@@ -1,0 +1,57 @@
+import { and, eq, isNull } from "drizzle-orm";
+import { z } from "zod";
+import { deviceCredentials, deviceReports, devices, maintenanceWindows, units } from "@/db/schema";
+import { NotFoundError } from "../errors";
+import { query } from "../operation";
+import { installBlockers, type Blocker } from "../safety/install-gate";
+import { upcomingWindows } from "../safety/windows";
+import { RowId } from "@/lib/validation/ids";
+
+/**
+ * What the device page shows about updates: its credential, what it last reported, its unit's next
+ * windows and — through the same install gate the protocol uses — whether it could install right now.
+ */
+export const deviceUpdateStatus = query({
+  name: "devices.update_status",
+  permission: "devices.read",
+  input: z.object({ deviceId: RowId("Unknown device."), clinicalUseMaxAgeMinutes: z.number().int().positive().default(30) }).strict(),
+  async run({ db, input }) {
+    const [row] = await db
+      .select({
+        status: devices.status,
+        unitId: devices.unitId,
+        timeZone: units.timeZone,
+        attributes: deviceReports.attributes,
+        attributesAt: deviceReports.attributesAt,
+        inClinicalUse: deviceReports.inClinicalUse,
+        clinicalUseAt: deviceReports.clinicalUseAt,
+        tokenHint: deviceCredentials.tokenHint,
+        tokenCreatedAt: deviceCredentials.createdAt,
+      })
+      .from(devices)
+      .innerJoin(units, eq(units.id, devices.unitId))
+      .leftJoin(deviceReports, eq(deviceReports.deviceId, devices.id))
+      .leftJoin(deviceCredentials, and(eq(deviceCredentials.deviceId, devices.id), isNull(deviceCredentials.revokedAt)))
+      .where(eq(devices.id, input.deviceId));
+    if (!row) throw new NotFoundError("This device does not exist.");
+    const windows = await db.select().from(maintenanceWindows).where(eq(maintenanceWindows.unitId, row.unitId));
+    const now = new Date();
+    const blockers: Blocker[] = installBlockers({
+      now,
+      deviceStatus: row.status,
+      inClinicalUse: row.inClinicalUse,
+      clinicalUseAt: row.clinicalUseAt,
+      unitTimeZone: row.timeZone,
+      windows,
+      clinicalUseMaxAgeMs: input.clinicalUseMaxAgeMinutes * 60_000,
+    });
+    return {
+      credential: row.tokenHint ? { hint: row.tokenHint, createdAt: row.tokenCreatedAt } : null,
+      reported: { attributes: row.attributes ?? {}, attributesAt: row.attributesAt, inClinicalUse: row.inClinicalUse, clinicalUseAt: row.clinicalUseAt },
+      windows: windows.map((w) => ({ label: w.label, rrule: w.rrule, startsAt: w.startsAt, durationMinutes: w.durationMinutes })),
+      nextWindows: upcomingWindows(windows, row.timeZone, now, 3),
+      timeZone: row.timeZone,
+      blockers,
+    };
+  },
+});
