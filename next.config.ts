@@ -4,6 +4,8 @@ const nextConfig: NextConfig = {
   // PGlite ships wasm + data files that must be loaded from node_modules at run time, not bundled.
   serverExternalPackages: ["@electric-sql/pglite"],
   poweredByHeader: false,
+  // `npm test` type-checks the whole project (app, tests, scripts) as its own step before building.
+  typescript: { ignoreBuildErrors: true },
   async headers() {
     return [
       {

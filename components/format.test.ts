@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { formatAgo, formatDateTime } from "./format";
+import { formatAgo, formatDateTime, formatWindow } from "./format";
 
 describe("time formatting (AUD-06: explicit offsets)", () => {
   it("shows UTC with an explicit zone", () => {
@@ -17,5 +17,11 @@ describe("time formatting (AUD-06: explicit offsets)", () => {
     expect(formatAgo(new Date(now - 5 * 60_000), now)).toBe("5 min ago");
     expect(formatAgo(new Date(now - 86_400_000), now)).toBe("1 day ago");
     expect(formatAgo(new Date(now - 3 * 86_400_000), now)).toBe("3 days ago");
+  });
+});
+
+describe("maintenance window labels", () => {
+  it("shows the window in the unit's zone with its offset", () => {
+    expect(formatWindow(new Date("2026-11-24T06:00:00Z"), new Date("2026-11-24T10:00:00Z"), "America/New_York")).toBe("Tue 24 Nov 01:00–05:00 (UTC-5)");
   });
 });

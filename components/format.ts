@@ -23,3 +23,11 @@ export function formatAgo(value: Date | string | null | undefined, now = Date.no
 }
 
 export const formatCount = (n: number) => n.toLocaleString("en-US");
+
+/** A maintenance window in its unit's zone, e.g. "Tue 24 Nov 01:00–05:00 (UTC-5)". */
+export function formatWindow(start: Date, end: Date, timeZone: string): string {
+  const day = new Intl.DateTimeFormat("en-GB", { timeZone, weekday: "short", day: "numeric", month: "short" }).format(start);
+  const time = (d: Date) => new Intl.DateTimeFormat("en-GB", { timeZone, hour: "2-digit", minute: "2-digit", hourCycle: "h23" }).format(d);
+  const offset = formatDateTime(start, timeZone).split(" ")[2];
+  return `${day} ${time(start)}–${time(end)} (${offset})`;
+}

@@ -64,9 +64,9 @@ test.describe("console pages as admin", () => {
     await expectNoViolations(page);
   });
 
-  test("releases (not yet available)", async ({ page }) => {
+  test("releases, with the package upload form", async ({ page }) => {
     await page.goto("/releases");
-    await expect(page.getByRole("heading", { name: "Releases is not available yet" })).toBeVisible();
+    await expect(page.getByRole("heading", { name: "Upload a firmware package" })).toBeVisible();
     await expectNoViolations(page);
   });
 });

@@ -53,6 +53,7 @@ const FIXTURES: Record<string, (w: World) => unknown> = {
   "devices.filter_options": () => undefined,
   "devices.get": (w) => ({ deviceId: w.deviceId }),
   "devices.update_status": (w) => ({ deviceId: w.deviceId }),
+  "releases.list": () => ({}),
   "devices.list": () => ({ status: "active", limit: 5 }),
   "devices.provision_token": (w) => ({ deviceId: w.deviceId }),
   "devices.revoke_token": async (w) => {

@@ -75,3 +75,29 @@ export const listModels = query({
   input: z.object({}).strict(),
   run: ({ db }) => db.select({ id: deviceModels.id, name: deviceModels.name }).from(deviceModels).orderBy(deviceModels.name),
 });
+
+/** Releases with their artifact, newest first. */
+export const listReleases = query({
+  name: "releases.list",
+  permission: "releases.read",
+  input: z.object({}).strict(),
+  run: ({ db }) =>
+    db
+      .select({
+        id: releases.id,
+        version: releases.version,
+        securityVersion: releases.securityVersion,
+        hardwareRevisions: releases.hardwareRevisions,
+        state: releases.state,
+        filename: releases.filename,
+        createdAt: releases.createdAt,
+        modelName: deviceModels.name,
+        sha256: artifacts.sha256,
+        size: artifacts.size,
+      })
+      .from(releases)
+      .innerJoin(deviceModels, eq(deviceModels.id, releases.modelId))
+      .innerJoin(artifacts, eq(artifacts.id, releases.artifactId))
+      .orderBy(desc(releases.id))
+      .limit(200),
+});

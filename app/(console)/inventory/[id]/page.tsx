@@ -2,13 +2,21 @@ import type { Metadata } from "next";
 import { notFound } from "next/navigation";
 import { CriticalityBadge, StatusBadge } from "@/components/device-badges";
 import { DeviceEditForm } from "@/components/device-edit-form";
-import { formatAgo, formatDateTime } from "@/components/format";
+import { formatAgo, formatDateTime, formatWindow } from "@/components/format";
 import { AuditChanges } from "@/components/audit-changes";
 import { BackLink, Badge, Field } from "@/components/ui";
 import { can } from "@/lib/auth/permissions";
+import { env } from "@/lib/env";
 import { requestCtx, requirePagePermission } from "@/lib/auth/session";
 import { NotFoundError, ValidationError } from "@/lib/services/errors";
+import { deviceActions } from "@/lib/services/deployments/actions";
+import { deviceUpdateStatus } from "@/lib/services/deployments/device-status";
+import { assignableReleases } from "@/lib/services/deployments/releases";
+import { BLOCKER_LABELS } from "@/lib/services/safety/install-gate";
 import { getDevice } from "@/lib/services/inventory/device";
+import { ACTION_STATE_LABELS, OPEN_ACTION_STATES } from "@/lib/domain";
+import { AssignReleaseForm, CancelDeploymentForm, TokenForms } from "@/components/device-update-forms";
+import { ActionStateBadge } from "@/components/action-state-badge";
 import { deviceFilterOptions } from "@/lib/services/inventory/list-devices";
 
 export const metadata: Metadata = { title: "Device" };
@@ -24,6 +32,13 @@ export default async function DevicePage({ params }: { params: Promise<{ id: str
   if (!found) notFound();
   const { device, model, manufacturerName, unit, site, history } = found;
   const canEdit = can(user.role, "devices.update");
+  const canAssign = can(user.role, "deployments.assign");
+  const [updates, actions, assignable] = await Promise.all([
+    deviceUpdateStatus(ctx, { deviceId: device.id, clinicalUseMaxAgeMinutes: env.CLINICAL_USE_MAX_AGE_MINUTES }),
+    deviceActions(ctx, { deviceId: device.id }),
+    canAssign ? assignableReleases(ctx, { deviceId: device.id }) : Promise.resolve([]),
+  ]);
+  const open = actions.find((a) => OPEN_ACTION_STATES.includes(a.state));
   const options = canEdit ? await deviceFilterOptions(ctx, undefined) : null;
   const siteName = new Map(options?.sites.map((s) => [s.id, s.name]));
 
@@ -81,6 +96,74 @@ export default async function DevicePage({ params }: { params: Promise<{ id: str
             />
           </section>
         ) : null}
+      </div>
+
+      <div className="mt-6 grid gap-6 lg:grid-cols-3">
+        <section className="card p-5 lg:col-span-2" aria-labelledby="updates">
+          <h2 id="updates" className="mb-1 text-base font-semibold">Updates</h2>
+          <p className="mb-4 text-sm text-slate-600" data-testid="install-readiness">
+            {updates.blockers.length === 0
+              ? "This device could install an update now: its unit's window is open and it reports no patient use."
+              : `This device will not install now: ${updates.blockers.map((b) => BLOCKER_LABELS[b]).join("; ")}.`}
+          </p>
+          {open ? (
+            <div className="mb-4 rounded-md border border-sky-200 bg-sky-50 p-3 text-sm">
+              <p>
+                Update to <span className="font-mono">{open.version}</span>: <ActionStateBadge state={open.state} />
+              </p>
+              {can(user.role, "deployments.cancel") && open.state !== "cancel_requested" ? <CancelDeploymentForm deviceId={device.id} actionId={open.id} /> : null}
+            </div>
+          ) : canAssign ? (
+            <div className="mb-4"><AssignReleaseForm deviceId={device.id} releases={assignable} /></div>
+          ) : null}
+          {actions.length === 0 ? (
+            <p className="text-sm text-slate-600">No update has been assigned to this device yet.</p>
+          ) : (
+            <table className="min-w-full divide-y divide-slate-200 text-sm" data-testid="device-actions">
+              <thead className="text-left text-xs font-semibold tracking-wide text-slate-600 uppercase">
+                <tr>
+                  <th scope="col" className="py-2 pr-3">#</th>
+                  <th scope="col" className="py-2 pr-3">Release</th>
+                  <th scope="col" className="py-2 pr-3">State</th>
+                  <th scope="col" className="py-2 pr-3">Assigned</th>
+                  <th scope="col" className="py-2">Outcome</th>
+                </tr>
+              </thead>
+              <tbody className="divide-y divide-slate-100">
+                {actions.map((a) => (
+                  <tr key={a.id} className="align-top">
+                    <td className="py-2 pr-3 font-mono text-xs">{a.id}</td>
+                    <td className="py-2 pr-3"><span className="font-mono">{a.previousVersion} → {a.version}</span><div className="text-xs text-slate-600">security v{a.securityVersion}</div></td>
+                    <td className="py-2 pr-3"><ActionStateBadge state={a.state} /></td>
+                    <td className="py-2 pr-3 text-xs whitespace-nowrap">{formatDateTime(a.createdAt)}</td>
+                    <td className="py-2 text-xs">{a.failureReason ?? (a.finishedAt ? `${ACTION_STATE_LABELS[a.state]} ${formatAgo(a.finishedAt)}` : a.lastFeedbackAt ? `last report ${formatAgo(a.lastFeedbackAt)}` : "waiting for the device")}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          )}
+        </section>
+        <section className="card p-5" aria-labelledby="protocol">
+          <h2 id="protocol" className="mb-4 text-base font-semibold">Device connection</h2>
+          <dl className="space-y-3">
+            <Field label="Clinical use (device-reported)">
+              {updates.reported.inClinicalUse === null ? "never reported" : updates.reported.inClinicalUse ? "In use on a patient" : "Not in use"}
+              {updates.reported.clinicalUseAt ? <span className="text-slate-600"> · {formatAgo(updates.reported.clinicalUseAt)}</span> : null}
+            </Field>
+            <Field label={`Next maintenance windows (${updates.timeZone})`}>
+              {updates.nextWindows.length === 0 ? "none defined" : (
+                <ul>{updates.nextWindows.map((w) => <li key={w.start.toISOString()}>{formatWindow(w.start, w.end, updates.timeZone)}</li>)}</ul>
+              )}
+            </Field>
+            <Field label="Device token">{updates.credential ? `active, ends in …${updates.credential.hint}` : "none (the device cannot connect)"}</Field>
+            {Object.keys(updates.reported.attributes).length ? (
+              <Field label="Reported attributes">
+                <ul className="font-mono text-xs">{Object.entries(updates.reported.attributes).map(([k, v]) => <li key={k}>{k} = {v}</li>)}</ul>
+              </Field>
+            ) : null}
+          </dl>
+          {can(user.role, "devices.credentials") ? <div className="mt-4"><TokenForms deviceId={device.id} hasToken={Boolean(updates.credential)} /></div> : null}
+        </section>
       </div>
 
       <section className="card mt-6 p-5" aria-labelledby="history">
