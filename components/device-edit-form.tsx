@@ -4,6 +4,7 @@ import { useActionState } from "react";
 import { updateDeviceAction } from "@/lib/actions/inventory";
 import type { ActionState } from "@/lib/actions/run";
 import { DEVICE_STATUSES, DEVICE_STATUS_LABELS, type DeviceStatus } from "@/lib/domain";
+import { FormMessage } from "./ui";
 
 type Props = {
   device: { id: number; unitId: number; status: DeviceStatus; hardwareRevision: string };
@@ -16,11 +17,7 @@ export function DeviceEditForm({ device, units }: Props) {
   return (
     <form action={action} className="space-y-4" aria-label="Change device">
       <input type="hidden" name="deviceId" value={device.id} />
-      {state.message ? (
-        <p className={`rounded-md border px-3 py-2 text-sm ${state.ok ? "border-emerald-200 bg-emerald-50 text-emerald-900" : "border-red-200 bg-red-50 text-red-900"}`} data-testid="form-message">
-          {state.message}
-        </p>
-      ) : null}
+      <FormMessage ok={state.ok} message={state.message} />
       <div>
         <label htmlFor="unitId" className="label">Unit</label>
         <select id="unitId" name="unitId" className="input" defaultValue={device.unitId}>

@@ -3,14 +3,10 @@
 import { useActionState } from "react";
 import { assignReleaseAction, cancelDeploymentAction, provisionTokenAction, revokeTokenAction } from "@/lib/actions/deployments";
 import type { ActionState } from "@/lib/actions/run";
+import { FormMessage } from "./ui";
 
 function Message({ state }: { state: ActionState }) {
-  if (!state.message) return null;
-  return (
-    <p className={`rounded-md border px-3 py-2 text-sm ${state.ok ? "border-emerald-200 bg-emerald-50 text-emerald-900" : "border-red-200 bg-red-50 text-red-900"}`} data-testid="form-message">
-      {state.message}
-    </p>
-  );
+  return <FormMessage ok={state.ok} message={state.message} />;
 }
 
 export function AssignReleaseForm({ deviceId, releases }: { deviceId: number; releases: { id: number; version: string; securityVersion: number }[] }) {

@@ -2,6 +2,7 @@
 
 import { useRouter } from "next/navigation";
 import { useState } from "react";
+import { FormMessage } from "./ui";
 
 type Model = { id: number; name: string };
 
@@ -43,11 +44,7 @@ export function ReleaseUploadForm({ models }: { models: Model[] }) {
 
   return (
     <form onSubmit={submit} className="grid gap-3 md:grid-cols-3" aria-label="Upload a firmware package">
-      {message ? (
-        <p className={`rounded-md border px-3 py-2 text-sm md:col-span-3 ${message.ok ? "border-emerald-200 bg-emerald-50 text-emerald-900" : "border-red-200 bg-red-50 text-red-900"}`} data-testid="form-message">
-          {message.text}
-        </p>
-      ) : null}
+      <FormMessage ok={message?.ok ?? true} message={message?.text} className="md:col-span-3" />
       <div>
         <label htmlFor="modelId" className="label">Device model</label>
         <select id="modelId" name="modelId" className="input">{models.map((m) => <option key={m.id} value={m.id}>{m.name}</option>)}</select>

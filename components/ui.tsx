@@ -69,3 +69,16 @@ export function BackLink({ href, children }: { href: string; children: ReactNode
     </Link>
   );
 }
+
+/** The result line of a form: green when it worked, red with the reason when it did not. */
+export function FormMessage({ ok, message, className = "" }: { ok: boolean; message?: string | null; className?: string }) {
+  if (!message) return null;
+  return (
+    <p
+      className={`rounded-md border px-3 py-2 text-sm ${ok ? "border-emerald-200 bg-emerald-50 text-emerald-900" : "border-red-200 bg-red-50 text-red-900"} ${className}`}
+      data-testid="form-message"
+    >
+      {message}
+    </p>
+  );
+}

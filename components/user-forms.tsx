@@ -4,6 +4,7 @@ import { useActionState } from "react";
 import { createUserAction, updateUserAction } from "@/lib/actions/users";
 import type { ActionState } from "@/lib/actions/run";
 import { ROLES, ROLE_LABELS, type Role } from "@/lib/domain";
+import { FormMessage } from "./ui";
 
 export function CreateUserForm() {
   const [state, action, pending] = useActionState<ActionState, FormData>(createUserAction, { ok: true });
@@ -12,11 +13,7 @@ export function CreateUserForm() {
   const formKey = JSON.stringify(v);
   return (
     <form action={action} className="grid gap-3 md:grid-cols-5" aria-label="Create account" key={formKey}>
-      {state.message ? (
-        <p className={`rounded-md border px-3 py-2 text-sm md:col-span-5 ${state.ok ? "border-emerald-200 bg-emerald-50 text-emerald-900" : "border-red-200 bg-red-50 text-red-900"}`} data-testid="form-message">
-          {state.message}
-        </p>
-      ) : null}
+      <FormMessage ok={state.ok} message={state.message} className="md:col-span-5" />
       <Input id="username" label="Username" value={v.username} error={err("username")} />
       <Input id="displayName" label="Full name (printed on signatures)" value={v.displayName} error={err("displayName")} />
       <Input id="email" label="E-mail (optional)" value={v.email} error={err("email")} />

@@ -9,6 +9,7 @@ import { requestCtx, requirePagePermission } from "@/lib/auth/session";
 import { auditChainStatus, listAuditEvents } from "@/lib/services/audit/audit-trail";
 import { ServiceError } from "@/lib/services/errors";
 import { searchParamsToObject } from "@/lib/validation/inventory";
+import { TableHead } from "@/components/table";
 
 export const metadata: Metadata = { title: "Audit trail" };
 
@@ -72,17 +73,7 @@ export default async function AuditPage({ searchParams }: { searchParams: Promis
       ) : page ? (
         <div className="card overflow-x-auto">
           <table className="min-w-full divide-y divide-slate-200 text-sm">
-            <thead className="bg-slate-50 text-left text-xs font-semibold tracking-wide text-slate-600 uppercase">
-              <tr>
-                <th scope="col" className="px-3 py-2">#</th>
-                <th scope="col" className="px-3 py-2">When</th>
-                <th scope="col" className="px-3 py-2">Who</th>
-                <th scope="col" className="px-3 py-2">What</th>
-                <th scope="col" className="px-3 py-2">Record</th>
-                <th scope="col" className="px-3 py-2">Changes</th>
-                <th scope="col" className="px-3 py-2">From</th>
-              </tr>
-            </thead>
+            <TableHead columns={["#", "When", "Who", "What", "Record", "Changes", "From"]} />
             <tbody className="divide-y divide-slate-100" data-testid="audit-rows">
               {page.rows.map((e) => (
                 <tr key={e.seq} className="align-top">

@@ -8,6 +8,7 @@ import { CRITICALITIES, CRITICALITY_LABELS, DEVICE_STATUSES, DEVICE_STATUS_LABEL
 import { ServiceError } from "@/lib/services/errors";
 import { deviceFilterOptions, listDevices } from "@/lib/services/inventory/list-devices";
 import { searchParamsToObject, type DeviceSort } from "@/lib/validation/inventory";
+import { TableHead } from "@/components/table";
 
 export const metadata: Metadata = { title: "Inventory" };
 
@@ -111,17 +112,7 @@ export default async function InventoryPage({ searchParams }: { searchParams: Pr
           </div>
           <div className="overflow-x-auto">
             <table className="min-w-full divide-y divide-slate-200 text-sm">
-              <thead className="bg-slate-50 text-left text-xs font-semibold tracking-wide text-slate-600 uppercase">
-                <tr>
-                  <th scope="col" className="px-4 py-2">{sortHeader("serial", "Serial")}</th>
-                  <th scope="col" className="px-4 py-2">Model</th>
-                  <th scope="col" className="px-4 py-2">Unit</th>
-                  <th scope="col" className="px-4 py-2">{sortHeader("firmware", "Firmware")}</th>
-                  <th scope="col" className="px-4 py-2">{sortHeader("status", "Status")}</th>
-                  <th scope="col" className="px-4 py-2">Criticality</th>
-                  <th scope="col" className="px-4 py-2">{sortHeader("lastContact", "Last contact")}</th>
-                </tr>
-              </thead>
+              <TableHead columns={[sortHeader("serial", "Serial"), "Model", "Unit", sortHeader("firmware", "Firmware"), sortHeader("status", "Status"), "Criticality", sortHeader("lastContact", "Last contact")]} />
               <tbody className="divide-y divide-slate-100" data-testid="device-rows">
                 {result.rows.map((d) => (
                   <tr key={d.id} className="hover:bg-slate-50">

@@ -5,6 +5,7 @@ import { Badge, EmptyState, PageHeader } from "@/components/ui";
 import { can } from "@/lib/auth/permissions";
 import { requestCtx, requirePagePermission } from "@/lib/auth/session";
 import { listModels, listReleases } from "@/lib/services/deployments/releases";
+import { TableHead } from "@/components/table";
 
 export const metadata: Metadata = { title: "Releases" };
 
@@ -30,16 +31,7 @@ export default async function ReleasesPage() {
       ) : (
         <div className="card overflow-x-auto">
           <table className="min-w-full divide-y divide-slate-200 text-sm">
-            <thead className="bg-slate-50 text-left text-xs font-semibold tracking-wide text-slate-600 uppercase">
-              <tr>
-                <th scope="col" className="px-4 py-2">Model</th>
-                <th scope="col" className="px-4 py-2">Version</th>
-                <th scope="col" className="px-4 py-2">Hardware</th>
-                <th scope="col" className="px-4 py-2">State</th>
-                <th scope="col" className="px-4 py-2">Package</th>
-                <th scope="col" className="px-4 py-2">Uploaded</th>
-              </tr>
-            </thead>
+            <TableHead columns={["Model", "Version", "Hardware", "State", "Package", "Uploaded"]} />
             <tbody className="divide-y divide-slate-100" data-testid="release-rows">
               {releases.map((r) => (
                 <tr key={r.id}>

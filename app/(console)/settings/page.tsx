@@ -6,6 +6,7 @@ import { requestCtx, requirePagePermission } from "@/lib/auth/session";
 import { ROLE_LABELS } from "@/lib/domain";
 import { deviceFilterOptions } from "@/lib/services/inventory/list-devices";
 import { listUsers } from "@/lib/services/users/manage-users";
+import { TableHead } from "@/components/table";
 
 export const metadata: Metadata = { title: "Settings" };
 
@@ -26,16 +27,7 @@ export default async function SettingsPage() {
       <section className="card mb-6 overflow-x-auto" aria-labelledby="accounts">
         <h2 id="accounts" className="px-5 pt-5 text-base font-semibold">Accounts</h2>
         <table className="mt-3 min-w-full divide-y divide-slate-200 text-sm">
-          <thead className="bg-slate-50 text-left text-xs font-semibold tracking-wide text-slate-600 uppercase">
-            <tr>
-              <th scope="col" className="px-4 py-2">Username</th>
-              <th scope="col" className="px-4 py-2">Name</th>
-              <th scope="col" className="px-4 py-2">Role</th>
-              <th scope="col" className="px-4 py-2">State</th>
-              <th scope="col" className="px-4 py-2">Last sign-in</th>
-              <th scope="col" className="px-4 py-2">Change</th>
-            </tr>
-          </thead>
+          <TableHead columns={["Username", "Name", "Role", "State", "Last sign-in", "Change"]} />
           <tbody className="divide-y divide-slate-100" data-testid="user-rows">
             {users.map((u) => (
               <tr key={u.id}>

@@ -18,6 +18,7 @@ import { ACTION_STATE_LABELS, OPEN_ACTION_STATES } from "@/lib/domain";
 import { AssignReleaseForm, CancelDeploymentForm, TokenForms } from "@/components/device-update-forms";
 import { ActionStateBadge } from "@/components/action-state-badge";
 import { deviceFilterOptions } from "@/lib/services/inventory/list-devices";
+import { TableHead } from "@/components/table";
 
 export const metadata: Metadata = { title: "Device" };
 
@@ -120,15 +121,7 @@ export default async function DevicePage({ params }: { params: Promise<{ id: str
             <p className="text-sm text-slate-600">No update has been assigned to this device yet.</p>
           ) : (
             <table className="min-w-full divide-y divide-slate-200 text-sm" data-testid="device-actions">
-              <thead className="text-left text-xs font-semibold tracking-wide text-slate-600 uppercase">
-                <tr>
-                  <th scope="col" className="py-2 pr-3">#</th>
-                  <th scope="col" className="py-2 pr-3">Release</th>
-                  <th scope="col" className="py-2 pr-3">State</th>
-                  <th scope="col" className="py-2 pr-3">Assigned</th>
-                  <th scope="col" className="py-2">Outcome</th>
-                </tr>
-              </thead>
+              <TableHead columns={["#", "Release", "State", "Assigned", "Outcome"]} />
               <tbody className="divide-y divide-slate-100">
                 {actions.map((a) => (
                   <tr key={a.id} className="align-top">
