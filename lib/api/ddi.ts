@@ -133,7 +133,7 @@ function route(method: string, p: string[]): Handler | null {
 
 /** Streams an artifact with HEAD and single-range support (206), as resumed SWUpdate downloads need. */
 async function serveArtifact(device: DeviceSession, releaseId: number, filename: string, request: Request, from: Origin, head: boolean) {
-  const artifact = await artifactForDevice(await getDb(), device, releaseId, filename, from);
+  const artifact = await artifactForDevice(await getDb(), device, ddiConfig, releaseId, filename, from);
   const file = artifactPath(ddiConfig.artifactDir, artifact.sha256);
   if (!fs.existsSync(file)) throw new ServiceError("The artifact file is missing from the store.", 500, "artifact_missing");
   const size = artifact.size;

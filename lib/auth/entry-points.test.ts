@@ -29,7 +29,8 @@ function exportedFunctions(text: string): { name: string; body: string }[] {
   const out: { name: string; body: string }[] = [];
   const re = /export\s+async\s+function\s+(\w+)\s*\(/g;
   for (let m = re.exec(text); m; m = re.exec(text)) {
-    let i = text.indexOf("{", text.indexOf(")", m.index) + 1);
+    // The body opens with the first "{" that ends a line (inline type literals do not).
+    let i = text.indexOf("{\n", m.index);
     const start = i;
     let depth = 0;
     for (; i < text.length; i++) {

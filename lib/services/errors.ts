@@ -1,10 +1,14 @@
 // Expected failures. Their messages are written for the person who caused them and are safe to show.
 
+import type { AuditEntry } from "./audit/record";
+
 export class ServiceError extends Error {
   constructor(
     message: string,
     readonly status: number,
     readonly code: string,
+    /** A refusal worth an audit row of its own (written after the transaction rolls back). */
+    readonly audit?: AuditEntry,
   ) {
     super(message);
     this.name = new.target.name;
@@ -39,8 +43,8 @@ export class NotFoundError extends ServiceError {
 }
 
 export class ConflictError extends ServiceError {
-  constructor(message: string) {
-    super(message, 409, "conflict");
+  constructor(message: string, audit?: AuditEntry) {
+    super(message, 409, "conflict", audit);
   }
 }
 

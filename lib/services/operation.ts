@@ -3,7 +3,7 @@ import type { Db } from "@/db/client";
 import { can, type Permission } from "@/lib/auth/permissions";
 import type { Actor, Ctx, Origin } from "./actor";
 import { recordAudit, type AuditEntry } from "./audit/record";
-import { ForbiddenError, UnauthenticatedError, ValidationError } from "./errors";
+import { ForbiddenError, ServiceError, UnauthenticatedError, ValidationError } from "./errors";
 
 /**
  * Every business operation is built here, so every entry point (page, server action, route handler,
@@ -37,15 +37,21 @@ export function command<S extends z.ZodType, Out>(spec: {
   const op = async (ctx: Ctx, raw: z.input<S>) => {
     const actor = await authorize(ctx, spec.permission, spec.name);
     const input = parseInput(spec.input, raw);
-    return ctx.db.transaction((tx) =>
-      spec.run({
-        tx,
-        actor,
-        origin: ctx.origin,
-        input,
-        audit: (entry) => recordAudit(tx, actor, ctx.origin, entry),
-      }),
-    );
+    try {
+      return await ctx.db.transaction((tx) =>
+        spec.run({
+          tx,
+          actor,
+          origin: ctx.origin,
+          input,
+          audit: (entry) => recordAudit(tx, actor, ctx.origin, entry),
+        }),
+      );
+    } catch (err) {
+      // Security-relevant refusals (e.g. a blocked rollback) are recorded even though the change is not.
+      if (err instanceof ServiceError && err.audit) await recordAudit(ctx.db, actor, ctx.origin, { ...err.audit, outcome: "denied", reason: err.message });
+      throw err;
+    }
   };
   return Object.assign(op, { operationName: spec.name, permission: spec.permission, kind: "command" as const });
 }

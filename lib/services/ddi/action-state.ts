@@ -46,8 +46,9 @@ export function nextActionState(current: ActionState, f: Feedback): ActionState 
     case "proceeding":
     case "download":
     case "downloaded": {
-      if (current === "cancel_requested") return current;
       const next = progressState(f);
+      // Installed before the cancel reached it: the truth is "installed", and no cancel may be offered.
+      if (current === "cancel_requested") return next === "installed_awaiting_confirmation" ? next : current;
       return (OPEN_RANK[next] ?? 0) > (OPEN_RANK[current] ?? 0) ? next : current;
     }
     default:

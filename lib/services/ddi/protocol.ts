@@ -43,13 +43,12 @@ export async function deviceBlockers(db: Db, d: DeviceSession, cfg: DdiConfig, n
 }
 
 /**
- * Whether the open action may be offered. A device waiting for confirmation after its reboot must
- * still see it (to report success); otherwise nothing is offered unless the install gate is clear —
- * never `update: skip`, which SWUpdate would report as a successful install.
+ * Whether the open action may be offered: only when the install gate is clear, in every state —
+ * also while awaiting confirmation, because a device that lost its update state re-installs what it
+ * is offered. Otherwise nothing is offered, never `update: skip` (SWUpdate reports that as success).
  */
 async function offerable(db: Db, d: DeviceSession, cfg: DdiConfig): Promise<boolean> {
   if (!d.action?.id || d.action.state === "cancel_requested") return false;
-  if (d.action.state === "installed_awaiting_confirmation") return true;
   return (await deviceBlockers(db, d, cfg)).length === 0;
 }
 
@@ -151,8 +150,11 @@ export async function deploymentManifest(db: Db, d: DeviceSession, cfg: DdiConfi
   });
 }
 
-/** The artifact a device may download: only the release of its own open action. */
-export async function artifactForDevice(db: Db, d: DeviceSession, releaseId: number, filename: string, from: Origin) {
+/**
+ * The artifact a device may download: only the release of its own open action, and only while the
+ * install gate is clear — SWUpdate streams the download straight into its installer.
+ */
+export async function artifactForDevice(db: Db, d: DeviceSession, cfg: DdiConfig, releaseId: number, filename: string, from: Origin) {
   const [row] = await db
     .select({ artifact: artifacts, filename: releases.filename })
     .from(deploymentActions)
@@ -161,6 +163,7 @@ export async function artifactForDevice(db: Db, d: DeviceSession, releaseId: num
     .where(and(eq(deploymentActions.deviceId, d.id), eq(deploymentActions.releaseId, releaseId), inArray(deploymentActions.state, ["scheduled", "downloading", "downloaded", "installing", "cancel_requested"])))
     .limit(1);
   if (!row || row.filename !== filename) return denyForeign(db, d, from, `artifact ${releaseId}/${filename}`);
+  if ((await deviceBlockers(db, d, cfg)).length > 0) throw new NotFoundError("Nothing to install now.");
   return row.artifact;
 }
 
@@ -342,7 +345,8 @@ export async function ingestTelemetry(db: Db, d: DeviceSession, rawBody: string)
   });
   if (rows.length) await db.insert(telemetrySamples).values(rows);
   const latestUse = rows.filter((r) => r.inClinicalUse !== undefined).sort((a, b) => b.takenAt!.getTime() - a.takenAt!.getTime())[0];
-  if (latestUse) await reportClinicalUse(db, d.id, latestUse.inClinicalUse!, latestUse.takenAt!);
+  // A device clock running ahead must not make an old "idle" outrank a newer "in use" report.
+  if (latestUse) await reportClinicalUse(db, d.id, latestUse.inClinicalUse!, new Date(Math.min(latestUse.takenAt!.getTime(), now)));
   noteContact(db, d.id);
   return { accepted: rows.length, rejected };
 }

@@ -26,7 +26,12 @@ export const assignRelease = command({
     if (!release.hardwareRevisions.includes(device.hardwareRevision))
       throw new ConflictError(`This release does not support hardware revision ${device.hardwareRevision} (it supports ${release.hardwareRevisions.join(", ")}).`);
     if (release.securityVersion < device.securityVersion)
-      throw new ConflictError(`Refused: security version ${release.securityVersion} is below this device's floor of ${device.securityVersion} (anti-rollback).`);
+      throw new ConflictError(`Refused: security version ${release.securityVersion} is below this device's floor of ${device.securityVersion} (anti-rollback).`, {
+        action: "deployment.rollback_blocked",
+        entityType: "device",
+        entityId: device.id,
+        after: { releaseId: release.id, securityVersion: release.securityVersion, deviceFloor: device.securityVersion },
+      });
     if (device.status === "retired" || device.status === "quarantined") throw new ConflictError(`This device is ${device.status}; it cannot be given an update.`);
     const [open] = await tx
       .select({ id: deploymentActions.id })
@@ -61,6 +66,7 @@ export const cancelAction = command({
     if (!action) throw new NotFoundError("This update does not exist.");
     if (!OPEN_ACTION_STATES.includes(action.state)) throw new ConflictError(`This update has already ended (${action.state.replace(/_/g, " ")}).`);
     if (action.state === "cancel_requested") return action;
+    if (action.state === "installed_awaiting_confirmation") throw new ConflictError("This update is already installed and awaits the device's confirmation; it can no longer be canceled.");
     const untouched = action.state === "scheduled" && action.feedbackCount === 0;
     const state = untouched ? "canceled" : "cancel_requested";
     const [after] = await tx
