@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Web server for the browser tests: a fresh demo database in .data/e2e, then `next start` on port 3210.
+// Web server for the browser tests: a fresh demo database in .data/e2e, then Corridor's server (scripts/server.ts) on port 3210.
 // Expects `next build` to have run already. Signals are forwarded so PGlite closes cleanly (no stale lock).
 import { spawn } from "node:child_process";
 import fs from "node:fs";
@@ -9,8 +9,7 @@ const root = path.resolve(import.meta.dirname, "..");
 const dataDir = path.join(root, ".data", "e2e");
 fs.rmSync(dataDir, { recursive: true, force: true });
 
-const nextBin = path.join(root, "node_modules", "next", "dist", "bin", "next");
-const server = spawn(process.execPath, [nextBin, "start", "-p", "3210"], {
+const server = spawn(process.execPath, ["--import", "tsx", path.join(root, "scripts", "server.ts"), "--port", "3210"], {
   cwd: root,
   stdio: "inherit",
   env: {

@@ -27,6 +27,10 @@ const EnvSchema = z.object({
   /** Demo only: secret from which the simulated fleet's device tokens are derived. */
   CORRIDOR_FLEET_SECRET: z.string().min(16).optional(),
   CORRIDOR_FLEET_DEVICES: z.coerce.number().int().min(0).max(100_000).default(300),
+  /** The address devices use, for links in DDI answers (default: the Host header of each request). */
+  CORRIDOR_PUBLIC_URL: z.string().url().optional(),
+  /** Behind a reverse proxy: take the client address and scheme from X-Forwarded-* headers. */
+  CORRIDOR_TRUST_PROXY: flag.default(false),
 });
 
 export type Env = z.infer<typeof EnvSchema> & { demo: boolean; pgliteDir: string; artifactDir: string };

@@ -61,10 +61,8 @@ describe("ACC-02: every entry point is permission-checked", () => {
     expect(unchecked).toEqual([]);
   });
 
-  it("every route handler goes through a checked wrapper; public ones are listed here", () => {
-    // Console routes check the session's permission; device routes authenticate the device's own token.
-    const PUBLIC = ["app/api/ddi/manifest-key/route.ts"]; // serves a public key only
-    const AUTH_JS = "app/api/auth/[...nextauth]/route.ts"; // Auth.js's own sign-in/out endpoints
+  it("every console route handler is wrapped by consoleRoute, except Auth.js's own endpoints", () => {
+    const AUTH_JS = "app/api/auth/[...nextauth]/route.ts"; // sign-in/out: they establish identity
     const routes = sources.filter((s) => s.file.startsWith("app/") && s.file.endsWith("route.ts"));
     expect(routes.length).toBeGreaterThan(0);
     for (const r of routes) {
@@ -72,11 +70,21 @@ describe("ACC-02: every entry point is permission-checked", () => {
       const handlers = r.text.match(/export\s+const\s+(GET|POST|PUT|PATCH|DELETE|HEAD)\s*=\s*(\w+)\(/g) ?? [];
       const exported = r.text.match(/export\s+(async\s+function|const|\{)/g) ?? [];
       expect(handlers.length, `${r.file}`).toBe(exported.length);
-      const wrapper = PUBLIC.includes(r.file) ? /=\s*publicRoute\($/ : /=\s*(consoleRoute|deviceRoute)\($/;
-      for (const h of handlers) expect(h, r.file).toMatch(wrapper);
+      for (const h of handlers) expect(h, r.file).toMatch(/=\s*consoleRoute\($/);
     }
-    const publicUses = sources.filter((s) => s.file.startsWith("app/") && s.text.includes("publicRoute(")).map((s) => s.file);
-    expect(publicUses).toEqual(PUBLIC);
+  });
+
+  it("the device API authenticates the device before routing; only the manifest public key is open", () => {
+    const ddi = sources.find((s) => s.file === "lib/api/ddi.ts")!.text;
+    const body = ddi.slice(ddi.indexOf("export async function handleDdi"));
+    const publicKey = body.indexOf('"manifest-key"');
+    const auth = body.indexOf("authenticateDevice(");
+    const routing = body.indexOf("route(req.method");
+    expect(publicKey).toBeGreaterThan(-1);
+    expect(auth).toBeGreaterThan(publicKey);
+    expect(routing).toBeGreaterThan(auth);
+    // No second, unauthenticated transport for devices inside the Next app.
+    expect(sources.filter((s) => s.file.startsWith("app/api/ddi")).map((s) => s.file)).toEqual([]);
   });
 
   it("every console page checks its permission itself", () => {

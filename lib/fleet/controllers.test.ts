@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { fleetToken } from "@/lib/services/ddi/fleet-token";
-import { ControllersFileError, parseControllers, withTokens } from "./controllers";
+import { ControllersFileError, formatControllers, parseControllers, withTokens } from "./controllers";
 
 describe("controllers file", () => {
   it('reads "controllerId[,token]" lines, skipping comments and blanks', () => {
@@ -35,5 +35,17 @@ describe("controllers file", () => {
     expect(b!.token).toBe("x".repeat(20));
     expect(() => withTokens(parseControllers("MFP4-100001\n"), null)).toThrow(/no token and no fleet secret/);
     expect(withTokens(parseControllers(`A-1,${"x".repeat(20)}\n`), null)[0]!.token).toBe("x".repeat(20));
+  });
+
+  it("reads back what the demo seed writes", () => {
+    const text = formatControllers([
+      { serial: "MFP4-100001", firmwareVersion: "4.2.3", securityVersion: 5, hardwareRevision: "C" },
+      { serial: "NVX3-100001", firmwareVersion: "3.1.0", securityVersion: 21, hardwareRevision: "A2" },
+    ]);
+    expect(parseControllers(text)).toEqual([
+      { controllerId: "MFP4-100001", token: null, model: "MFP4", firmwareVersion: "4.2.3", securityVersion: 5, hardwareRevision: "C" },
+      { controllerId: "NVX3-100001", token: null, model: "NVX3", firmwareVersion: "3.1.0", securityVersion: 21, hardwareRevision: "A2" },
+    ]);
+    expect(parseControllers(formatControllers([]))).toEqual([]);
   });
 });

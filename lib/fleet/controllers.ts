@@ -70,3 +70,17 @@ export function withTokens(entries: ControllerEntry[], secret: string | null): (
   }
   return entries.map((e) => ({ ...e, token: e.token ?? fleetToken(secret!, e.controllerId) }));
 }
+
+/**
+ * The controllers file as the demo seed writes it: ids and versions, never tokens (those are derived
+ * from CORRIDOR_FLEET_SECRET). The inverse of parseControllers.
+ */
+export function formatControllers(rows: readonly { serial: string; firmwareVersion: string; securityVersion: number; hardwareRevision: string }[]): string {
+  const clean = (v: string) => v.replace(/[,\r\n]/g, " ").trim();
+  return [
+    "# Simulated-fleet devices of the demo seed (npm run fleet). Tokens: HMAC of CORRIDOR_FLEET_SECRET.",
+    "controllerId,firmwareVersion,securityVersion,hardwareRevision",
+    ...rows.map((r) => [r.serial, clean(r.firmwareVersion), r.securityVersion, clean(r.hardwareRevision)].join(",")),
+    "",
+  ].join("\n");
+}

@@ -10,10 +10,20 @@ import { ServiceError } from "../errors";
 export const hashToken = (token: string) => createHash("sha256").update(token).digest("hex");
 
 /** Everything a DDI request needs about the calling device, read in one query. */
-export type DeviceSession = Awaited<ReturnType<typeof loadDevice>> & {};
+export type DeviceSession = NonNullable<Awaited<ReturnType<typeof loadDevice>>>;
+
+// The poll's one query is prepared once per database: planning it cost more than running it.
+const prepared = new WeakMap<object, ReturnType<typeof prepareLookup>>();
 
 async function loadDevice(db: Db, tokenHash: string) {
-  const [row] = await db
+  let lookup = prepared.get(db);
+  if (!lookup) prepared.set(db, (lookup = prepareLookup(db)));
+  const [row] = await lookup.execute({ tokenHash });
+  return row;
+}
+
+function prepareLookup(db: Db) {
+  return db
     .select({
       id: devices.id,
       serial: devices.serial,
@@ -41,9 +51,9 @@ async function loadDevice(db: Db, tokenHash: string) {
     .leftJoin(deviceReports, eq(deviceReports.deviceId, devices.id))
     .leftJoin(deploymentActions, and(eq(deploymentActions.deviceId, devices.id), inArray(deploymentActions.state, [...OPEN_ACTION_STATES])))
     .leftJoin(releases, eq(releases.id, deploymentActions.releaseId))
-    .where(eq(deviceCredentials.tokenHash, tokenHash))
-    .limit(1);
-  return row;
+    .where(eq(deviceCredentials.tokenHash, sql.placeholder("tokenHash")))
+    .limit(1)
+    .prepare("ddi_device_lookup");
 }
 
 export class DeviceAuthError extends ServiceError {

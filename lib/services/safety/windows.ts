@@ -1,4 +1,8 @@
-import { RRule } from "rrule";
+import * as rrule from "rrule";
+
+// rrule ships CommonJS for Node and ESM for bundlers; take RRule from whichever shape loaded.
+const RRule: typeof rrule.RRule = rrule.RRule ?? (rrule as unknown as { default: typeof rrule }).default.RRule;
+type RRule = InstanceType<typeof RRule>;
 
 // Maintenance windows are recurring rules in the unit's own time zone. RRULE is evaluated on "floating"
 // wall-clock times (UTC fields standing for local fields); each occurrence is then placed on the real
