@@ -13,11 +13,12 @@ import os from "node:os";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
 import { parseArgs } from "node:util";
+import { ddiPoll } from "./ddi-poll";
 import { inventory } from "./inventory";
 import { DbLease, DEFAULT_PG_URL, fmtMs, fmtRatio, table, type BenchModule, type DbKind, type ModuleResult } from "./lib";
 
-/** In run order. Later: "ddi-poll", "rollout", "telemetry". */
-const MODULES: BenchModule[] = [inventory];
+/** In run order. Later: "rollout", "telemetry". */
+const MODULES: BenchModule[] = [inventory, ddiPoll];
 
 const { values: args } = parseArgs({
   options: {
