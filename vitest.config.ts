@@ -27,6 +27,20 @@ export default defineConfig({
           hookTimeout: 120_000,
         },
       },
+      {
+        resolve: { alias },
+        test: {
+          // The unmodified Debian swupdate daemon against the production server (scripts/server.ts +
+          // the `next build` output) on a PostgreSQL database of its own; see test/interop/README.md.
+          name: "interop",
+          include: ["test/interop/**/*.test.ts"],
+          environment: "node",
+          // Real processes on fixed ports: one file at a time, tests in order.
+          fileParallelism: false,
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
+        },
+      },
     ],
   },
 });

@@ -3,6 +3,7 @@
 // one database handle and one service layer. The poll is the hottest path: it skips page routing.
 //
 //   tsx scripts/server.ts [--dev] [--port 3000]
+import "./load-env";
 import fs from "node:fs";
 import http from "node:http";
 import path from "node:path";

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // `npm test`: everything, in order, stopping at the first failure:
-// types, lint, unit tests, integration tests on PGlite and on PostgreSQL, production build, browser tests.
+// types, lint, unit tests, integration tests on PGlite and on PostgreSQL, production build, real SWUpdate
+// interop against that build, browser tests.
 import { spawnSync } from "node:child_process";
 import path from "node:path";
 
@@ -9,13 +10,15 @@ const bin = (name) => path.join(root, "node_modules", ".bin", name);
 const pgUrl = process.env.TEST_DATABASE_URL ?? "postgres://root@127.0.0.1:5432/test";
 
 const steps = [
-  ["Debian packages (chromium)", "bash", ["scripts/ensure-debian-packages.sh", "chromium"]],
+  ["Debian packages (chromium swupdate cpio)", "bash", ["scripts/ensure-debian-packages.sh", "chromium", "swupdate", "cpio"]],
   ["type-check", bin("tsc"), ["--noEmit"]],
   ["lint", bin("eslint"), ["--max-warnings=0", "."]],
   ["unit tests", bin("vitest"), ["run", "--project", "unit"]],
   ["integration tests on PGlite", bin("vitest"), ["run", "--project", "integration"], { TEST_DATABASE_URL: "" }],
   ["integration tests on PostgreSQL", bin("vitest"), ["run", "--project", "integration"], { TEST_DATABASE_URL: pgUrl }],
   ["production build", bin("next"), ["build"]],
+  // The unmodified Debian swupdate daemon against that build (scripts/server.ts) on a database of its own.
+  ["real SWUpdate interop", bin("vitest"), ["run", "--project", "interop"], { TEST_DATABASE_URL: pgUrl }],
   ["browser tests (Chromium)", bin("playwright"), ["test", "-c", "e2e/playwright.config.ts"]],
 ];
 
@@ -30,7 +33,7 @@ for (const [name, cmd, args, extraEnv = {}] of steps) {
 }
 
 console.log("\n=== summary ===");
-for (const [name, ok, s] of results) console.log(`${ok ? "PASS" : "FAIL"}  ${name.padEnd(34)} ${s} s`);
+for (const [name, ok, s] of results) console.log(`${ok ? "PASS" : "FAIL"}  ${name.padEnd(42)} ${s} s`);
 const failed = results.filter(([, ok]) => !ok).length;
 const skipped = steps.length - results.length;
 console.log(`steps: ${results.length - failed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ""}`);

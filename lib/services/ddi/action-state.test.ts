@@ -62,6 +62,10 @@ describe("lenient feedback parsing", () => {
   it("picks the real error line as the failure reason", () => {
     expect(failureReason(["SWUPDATE started", "ERROR : HASH mismatch : aa <--> bb", "No suitable .swu image found"])).toBe("ERROR : HASH mismatch : aa <--> bb");
     expect(failureReason(["No suitable .swu image found"])).toBe("No suitable .swu image found");
+    // Observed with an image signed by an unknown key: the cause comes first, its effects after.
+    expect(
+      failureReason(["ERROR : Cannot read stored update state.", "ERROR : Authentication of all signatures failed", "ERROR : Compatible SW not found", "ERROR : Writing into SWUpdate IPC stream failed.", "No suitable .swu image found"]),
+    ).toBe("ERROR : Authentication of all signatures failed");
     expect(failureReason([])).toBeNull();
   });
 });

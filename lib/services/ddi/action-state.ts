@@ -57,10 +57,14 @@ export function nextActionState(current: ActionState, f: Feedback): ActionState 
   }
 }
 
-/** The most telling failure line: SWUpdate's last "ERROR" line beats its generic closing message. */
+// SWUpdate reports the root cause first and its knock-on effects after it; these lines are effects.
+const CONSEQUENCE =
+  /Channel operation returned error|Writing into SWUpdate IPC stream failed|Compatible SW not found|Cannot read stored update state|Error processing update chunk|No suitable \.swu image found|Image invalid or corrupted/i;
+
+/** The most telling failure line: the first error that is a cause, not a consequence. */
 export function failureReason(allDetails: string[]): string | null {
   const errors = allDetails.filter((d) => /error/i.test(d));
-  return (errors.at(-1) ?? allDetails.at(-1) ?? null)?.slice(0, 500) ?? null;
+  return (errors.find((d) => !CONSEQUENCE.test(d)) ?? errors.at(-1) ?? allDetails.at(-1) ?? null)?.slice(0, 500) ?? null;
 }
 
 /**
