@@ -14,7 +14,8 @@ export function ReleaseUploadForm({ models }: { models: Model[] }) {
 
   function submit(event: React.FormEvent<HTMLFormElement>) {
     event.preventDefault();
-    const form = new FormData(event.currentTarget);
+    const formElement = event.currentTarget;
+    const form = new FormData(formElement);
     const file = form.get("file");
     if (!(file instanceof File) || file.size === 0) return setMessage({ ok: false, text: "Choose the package file to upload." });
     const params = new URLSearchParams();
@@ -30,6 +31,7 @@ export function ReleaseUploadForm({ models }: { models: Model[] }) {
       const body = JSON.parse(xhr.responseText || "{}");
       if (xhr.status === 201) {
         setMessage({ ok: true, text: `Version ${body.version} uploaded (sha256 ${String(body.sha256).slice(0, 12)}…).` });
+        formElement.reset();
         router.refresh();
       } else setMessage({ ok: false, text: body.error?.message ?? "The upload failed. Nothing was stored as a release." });
     };

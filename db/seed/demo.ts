@@ -1,6 +1,5 @@
-import { sql } from "drizzle-orm";
 import { queryRows, type Db } from "../client";
-import { and, asc, eq } from "drizzle-orm";
+import { asc, eq, sql } from "drizzle-orm";
 import { deviceCredentials, deviceModels, devices, maintenanceWindows, manufacturers, sites, units, users, type NewDevice } from "../schema";
 import { hashToken } from "@/lib/services/ddi/device-auth";
 import { fleetToken } from "@/lib/services/ddi/fleet-token";
@@ -210,12 +209,15 @@ export async function seedDemo(db: Db, opts: SeedOptions) {
   );
 
   let fleet = 0;
+  let fleetDevices: { serial: string; firmwareVersion: string; securityVersion: number; hardwareRevision: string }[] = [];
   if (opts.fleet?.devices) {
     const chosen = await db
-      .select({ id: devices.id, serial: devices.serial })
+      .select({ id: devices.id, serial: devices.serial, firmwareVersion: devices.firmwareVersion, securityVersion: devices.securityVersion, hardwareRevision: devices.hardwareRevision })
       .from(devices)
-      .where(and(eq(devices.status, "active")))
-      .orderBy(asc(devices.id))
+      .innerJoin(units, eq(units.id, devices.unitId))
+      .where(eq(devices.status, "active"))
+      // Lab and imaging devices first: their windows are always open, so the demo shows installs by day.
+      .orderBy(sql`${units.kind} in ('lab', 'imaging') desc`, asc(devices.id))
       .limit(opts.fleet.devices);
     for (let i = 0; i < chosen.length; i += 2000) {
       await db.insert(deviceCredentials).values(
@@ -226,6 +228,7 @@ export async function seedDemo(db: Db, opts: SeedOptions) {
       );
     }
     fleet = chosen.length;
+    fleetDevices = chosen.map(({ id: _id, ...d }) => d);
   }
 
   if (opts.password) {
@@ -237,7 +240,7 @@ export async function seedDemo(db: Db, opts: SeedOptions) {
     entityType: "system",
     after: { sites: siteRows.length, units: unitRows.length, models: modelRows.length, devices: inserted, users: opts.password ? DEMO_USERS.length : 0, fleet },
   });
-  return { sites: siteRows.length, units: unitRows.length, models: modelRows.length, devices: inserted, fleet };
+  return { sites: siteRows.length, units: unitRows.length, models: modelRows.length, devices: inserted, fleet, fleetDevices };
 }
 
 export async function isEmpty(db: Db): Promise<boolean> {

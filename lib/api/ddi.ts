@@ -9,6 +9,7 @@ import { authenticateDevice, type DeviceSession } from "@/lib/services/ddi/devic
 import { manifestKey } from "@/lib/services/ddi/manifest";
 import {
   applyFeedback, artifactForDevice, basePoll, cancelActionJson, deploymentBase, deploymentManifest, ingestTelemetry, installedBase, putConfigData,
+  refuseStartWhenGateClosed,
 } from "@/lib/services/ddi/protocol";
 import { ServiceError } from "@/lib/services/errors";
 
@@ -115,7 +116,9 @@ function route(method: string, p: string[]): Handler | null {
     if (method === "GET" && p.length === 2) return async ({ device, req }) => json(await deploymentBase(await db(), device, ddiConfig, req.origin, actionId, req.from));
     if (method === "POST" && c === "feedback" && p.length === 3)
       return async ({ device, req }) => {
-        await applyFeedback(await db(), device, actionId, "deployment", await req.readBody(MAX_BODY), req.from);
+        const body = await req.readBody(MAX_BODY);
+        await refuseStartWhenGateClosed(await db(), device, ddiConfig, actionId);
+        await applyFeedback(await db(), device, actionId, "deployment", body, req.from);
         return empty();
       };
     if (method === "GET" && c === "manifest" && p.length === 3) return async ({ device, req }) => json(await deploymentManifest(await db(), device, ddiConfig, actionId, req.from));

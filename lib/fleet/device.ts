@@ -135,11 +135,9 @@ export class Device {
       await this.acknowledgeCancel(href("cancelAction")!);
     } else if (href("deploymentBase")) {
       if (await this.onDeployment(href("deploymentBase")!)) return; // busy installing: the install schedules the next poll
-    } else if (this.memory.pending) {
-      // The action awaiting our confirmation is no longer offered: it was closed on the server.
-      this.log("debug", `action ${this.memory.pending.actionId} is no longer offered; running ${this.memory.firmwareVersion}`);
-      this.memory.pending = null;
     }
+    // No offer while an install awaits confirmation: the server withholds it while the install gate is
+    // closed (in use, outside the window), so keep waiting; a different action or a cancel ends it.
     if (!this.stopped && this.phase === "idle") this.nextPoll();
   }
 
@@ -211,9 +209,19 @@ export class Device {
       this.log("debug", `action ${offer.actionId} offered while in clinical use; waiting`);
       return false;
     }
-    return this.install(offer);
+    // From the decision to install until the install ends the device is busy: it is not taken into
+    // clinical use meanwhile (a change now would close Corridor's gate between offer and download).
+    this.phase = "installing";
+    let started = false;
+    try {
+      started = await this.install(offer);
+    } finally {
+      if (!started) this.phase = "idle";
+    }
+    return started;
   }
 
+  /** The attempt up to the simulated install; true when the install is under way. */
   private async install(offer: Offer): Promise<boolean> {
     const { http, counters, opts } = this.ctx;
     // 1. The signed manifest, before a single byte of the image.
@@ -267,7 +275,6 @@ export class Device {
     // 4. Install (simulated), then reboot and confirm.
     await this.feedback(offer.actionId, "proceeding", "none", [`[install_single_image] : Installing ${offer.filename} (${offer.size} bytes) for ${this.profile.deviceType} ${this.model}`], { cnt: 0, of: 0 });
     const plan = planInstall(this.profile, lookup(opts.fail, this.model), opts.timeScale, this.rng);
-    this.phase = "installing";
     counters.installsStarted++;
     this.log("debug", `installing ${offer.version} (action ${offer.actionId}), ${Math.round(plan.durationMs / 1000)} s`);
     this.ctx.scheduler.after(plan.durationMs, () => this.finishInstall(offer, verdict.payload, plan));

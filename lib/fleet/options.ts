@@ -96,7 +96,7 @@ Devices
   --controllers FILE     "controllerId[,token]" per line, or a CSV with a header naming the columns
                          controllerId,token,model,firmwareVersion,securityVersion,hardwareRevision
                          (default: $CORRIDOR_DATA_DIR/fleet-controllers.txt, written by the demo seed)
-  --secret S             derive missing tokens from the demo fleet secret
+  --secret S             derive missing tokens from the demo fleet secret (visible in ps; prefer the env)
                          (default: CORRIDOR_FLEET_SECRET from the environment or .env.local)
   --state FILE|none      where devices keep their installed version between runs
                          (default: fleet-state.json next to the controllers file)

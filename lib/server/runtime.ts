@@ -1,8 +1,12 @@
 import { randomBytes } from "node:crypto";
+import fs from "node:fs";
+import path from "node:path";
 import { sql } from "drizzle-orm";
 import { openDb, type DbHandle } from "@/db/client";
 import { DEMO_USERS, isEmpty, seedDemo } from "@/db/seed/demo";
+import { seedDemoReleases } from "@/db/seed/demo-releases";
 import { env } from "@/lib/env";
+import { formatControllers } from "@/lib/fleet/controllers";
 
 // Next evaluates server modules once per bundle; keep one database per process on globalThis.
 const g = globalThis as typeof globalThis & { __corridor?: Promise<DbHandle> };
@@ -31,6 +35,11 @@ async function start(): Promise<DbHandle> {
     const counts = await seedDemo(handle.db, { devices: env.CORRIDOR_SEED_DEVICES, password, fleet });
     await handle.db.execute(sql`ANALYZE`);
     console.log(`[corridor] demo hospital seeded in ${Date.now() - t0} ms: ${counts.sites} sites, ${counts.units} units, ${counts.devices} devices, ${counts.fleet} with simulated-fleet tokens`);
+    if (counts.fleetDevices.length) {
+      writeFleetControllers(counts.fleetDevices);
+      const { assigned } = await seedDemoReleases(handle.db, env.artifactDir);
+      console.log(`[corridor] demo releases assigned to ${assigned} simulated devices (labs install now, clinical units in their night window)`);
+    }
     printDemoLogins(password);
   } else if (env.demo) {
     if (env.CORRIDOR_DEMO_PASSWORD) printDemoLogins(env.CORRIDOR_DEMO_PASSWORD);
@@ -42,4 +51,20 @@ async function start(): Promise<DbHandle> {
 function printDemoLogins(password: string) {
   console.log("[corridor] DEMO MODE — one login per role (never use demo mode with real devices):");
   for (const u of DEMO_USERS) console.log(`[corridor]   ${u.role.padEnd(10)} username: ${u.username.padEnd(9)} password: ${password}`);
+}
+
+/**
+ * The simulated fleet's device list (ids and versions, never tokens) for `npm run fleet` (lib/fleet):
+ * the server keeps only token hashes and hands out no device list, so the fleet reads it from here.
+ */
+function writeFleetControllers(rows: Parameters<typeof formatControllers>[0]) {
+  const file = path.join(env.CORRIDOR_DATA_DIR, "fleet-controllers.txt");
+  try {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(`${file}.tmp`, formatControllers(rows));
+    fs.renameSync(`${file}.tmp`, file);
+    console.log(`[corridor] simulated-fleet device list written to ${file}`);
+  } catch (err) {
+    console.error(`[corridor] could not write ${file}; the simulated fleet will not start`, err);
+  }
 }

@@ -5,7 +5,7 @@ import { actionFeedback, artifacts, deploymentActions, deviceModels, deviceRepor
 import type { ActionState } from "@/lib/domain";
 import type { Actor, Origin } from "../actor";
 import { recordAudit } from "../audit/record";
-import { NotFoundError, ValidationError } from "../errors";
+import { NotFoundError, ServiceError, ValidationError } from "../errors";
 import { installBlockers, type Blocker } from "../safety/install-gate";
 import { failureReason, isFinished, nextActionState, parseFeedback } from "./action-state";
 import { noteContact, unitWindows, type DdiConfig } from "./context";
@@ -222,12 +222,24 @@ export async function applyFeedback(db: Db, d: DeviceSession, actionId: number, 
   });
 }
 
+/**
+ * The first feedback of an attempt starts the download. If the gate closed since the offer, answer
+ * non-2xx: SWUpdate then drops this attempt and tries again at a later poll, instead of failing.
+ */
+export async function refuseStartWhenGateClosed(db: Db, d: DeviceSession, cfg: DdiConfig, actionId: number) {
+  if (d.action?.id !== actionId || d.action.state !== "scheduled") return;
+  const blockers = await deviceBlockers(db, d, cfg);
+  if (blockers.length) throw new ServiceError(`Not now: ${blockers.join(", ")}.`, 409, "not_now");
+}
+
 async function recordInstalledVersion(tx: Db, d: DeviceSession, releaseId: number, from: Origin) {
   const [release] = await tx.select({ version: releases.version, securityVersion: releases.securityVersion }).from(releases).where(eq(releases.id, releaseId));
   const [before] = await tx.select({ firmwareVersion: devices.firmwareVersion, securityVersion: devices.securityVersion }).from(devices).where(eq(devices.id, d.id));
   // The anti-rollback floor only ever rises.
   const securityVersion = Math.max(before!.securityVersion, release!.securityVersion);
   await tx.update(devices).set({ firmwareVersion: release!.version, securityVersion, updatedAt: sql`now()` }).where(eq(devices.id, d.id));
+  // Ask the device for its attributes again (as hawkBit does after an update), so they are current.
+  await tx.update(deviceReports).set({ attributesAt: null }).where(eq(deviceReports.deviceId, d.id));
   await recordAudit(tx, deviceActor(d), from, {
     action: "device.firmware_installed",
     entityType: "device",
