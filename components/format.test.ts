@@ -23,5 +23,6 @@ describe("time formatting (AUD-06: explicit offsets)", () => {
 describe("maintenance window labels", () => {
   it("shows the window in the unit's zone with its offset", () => {
     expect(formatWindow(new Date("2026-11-24T06:00:00Z"), new Date("2026-11-24T10:00:00Z"), "America/New_York")).toBe("Tue 24 Nov 01:00–05:00 (UTC-5)");
+    expect(formatWindow(new Date("2026-11-24T08:00:00Z"), new Date("2026-11-25T08:00:00Z"), "America/Los_Angeles")).toBe("Tue 24 Nov, all day (UTC-8)");
   });
 });

@@ -29,5 +29,6 @@ export function formatWindow(start: Date, end: Date, timeZone: string): string {
   const day = new Intl.DateTimeFormat("en-GB", { timeZone, weekday: "short", day: "numeric", month: "short" }).format(start);
   const time = (d: Date) => new Intl.DateTimeFormat("en-GB", { timeZone, hour: "2-digit", minute: "2-digit", hourCycle: "h23" }).format(d);
   const offset = formatDateTime(start, timeZone).split(" ")[2];
+  if (end.getTime() - start.getTime() >= 86_400_000) return `${day}, all day (${offset})`;
   return `${day} ${time(start)}–${time(end)} (${offset})`;
 }
