@@ -131,8 +131,13 @@ export async function createTestPlace(db: Db) {
   return { site: site!, unit: unit!, manufacturer: maker!, model: model! };
 }
 
-export async function createTestDevice(db: Db, place: Awaited<ReturnType<typeof createTestPlace>>, values: Partial<NewDevice> = {}): Promise<Device> {
-  const serial = unique("TST-").toUpperCase();
+export async function createTestDevice(
+  db: Db,
+  place: { unit: { id: number }; model: { id: number } },
+  values: Partial<NewDevice> = {},
+  prefix = "TST-",
+): Promise<Device> {
+  const serial = unique(prefix).toUpperCase();
   const [device] = await db
     .insert(devices)
     .values({

@@ -19,7 +19,7 @@ import { provisionDeviceToken } from "@/lib/services/deployments/credentials";
 import { registerUploadedRelease } from "@/lib/services/deployments/releases";
 import { setUnitWindows } from "@/lib/services/deployments/windows";
 import type { WindowRule } from "@/lib/services/safety/windows";
-import { createTestUser, ctxFor, unique, userActor } from "./db";
+import { createTestDevice, createTestUser, ctxFor, unique, userActor } from "./db";
 
 // Fixtures for the device-protocol (DDI) integration tests: a world of one admin, an artifact store in
 // a temporary directory and a DDI configuration; units with open or closed maintenance windows; devices
@@ -79,24 +79,8 @@ export async function createPlace(w: World, opts: { timeZone?: string; windows?:
   return { unit: unit!, model: model! };
 }
 
-export async function createDevice(w: World, place: Place, values: Partial<NewDevice> = {}): Promise<Device> {
-  const serial = unique("DDI-").toUpperCase();
-  const [device] = await w.db
-    .insert(devices)
-    .values({
-      serial,
-      udi: `(01)00000000000000(21)${serial}`,
-      modelId: place.model.id,
-      unitId: place.unit.id,
-      hardwareRevision: "A",
-      firmwareVersion: "1.0.0",
-      securityVersion: 1,
-      network: "wifi",
-      status: "active",
-      ...values,
-    })
-    .returning();
-  return device!;
+export function createDevice(w: World, place: Place, values: Partial<NewDevice> = {}): Promise<Device> {
+  return createTestDevice(w.db, place, values, "DDI-");
 }
 
 export async function provision(w: World, deviceId: number): Promise<string> {

@@ -5,7 +5,8 @@ import { artifacts, deploymentActions, deviceCredentials, deviceModels, devices,
 import { recordAudit } from "@/lib/services/audit/record";
 import { systemActor } from "@/lib/services/actor";
 import { storeStream } from "@/lib/services/artifacts/store";
-import { MODELS, rng } from "./demo";
+import { createRng } from "@/lib/random";
+import { MODELS } from "./demo";
 
 // Demo only: a newer release for a few models, assigned to the simulated fleet's devices of those
 // models, so the demo shows updates moving. Devices in labs and imaging install at once (their windows
@@ -17,7 +18,7 @@ const NEXT: Record<string, { version: string; bump: number }> = {
 };
 
 export async function seedDemoReleases(db: Db, artifactDir: string) {
-  const random = rng(7);
+  const random = createRng(7);
   let assigned = 0;
   for (const spec of MODELS.filter((m) => NEXT[m.key])) {
     const next = NEXT[spec.key]!;

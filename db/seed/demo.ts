@@ -7,26 +7,7 @@ import { hashPassword } from "@/lib/auth/password";
 import type { Criticality, DeviceClass, DeviceStatus, NetworkKind, Role, UnitKind } from "@/lib/domain";
 import { recordAudit } from "@/lib/services/audit/record";
 import { systemActor } from "@/lib/services/actor";
-
-/** A small deterministic PRNG (mulberry32): the same seed always builds the same hospital. */
-export function rng(seed: number) {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)]!;
-  const weighted = <T>(items: readonly (readonly [T, number])[]): T => {
-    const total = items.reduce((s, [, w]) => s + w, 0);
-    let r = next() * total;
-    for (const [item, w] of items) if ((r -= w) < 0) return item;
-    return items.at(-1)![0];
-  };
-  return { next, pick, weighted };
-}
+import { createRng } from "@/lib/random";
 
 const SITES = [
   { code: "SBMC", name: "St. Brigid Medical Center", timeZone: "America/New_York" },
@@ -128,7 +109,7 @@ export type SeedOptions = {
 
 /** Builds the demo hospital into an empty database. Rows are inserted in batches, never one by one. */
 export async function seedDemo(db: Db, opts: SeedOptions) {
-  const random = rng(opts.seed ?? 20261123);
+  const random = createRng(opts.seed ?? 20261123);
   const now = (opts.now ?? new Date()).getTime();
   const log = opts.log ?? (() => {});
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { initialInUse, MIN_DWELL_S, nextDwellS, planInstall } from "./behaviour";
 import { PROFILES } from "./profiles";
-import { createRng } from "./random";
+import { createRng } from "@/lib/random";
 
 describe("clinical use", () => {
   it("is in use about a share p of the time, changing state with spells around the cycle", () => {

@@ -1,5 +1,5 @@
 import type { ModelProfile } from "./profiles";
-import type { Rng } from "./random";
+import type { Rng } from "@/lib/random";
 
 // How a simulated device behaves between requests: when it is in clinical use, how long an install
 // takes, whether it fails. Pure functions of a random stream, so they are unit-tested.

@@ -3,7 +3,7 @@ import type { ControllerEntry } from "./controllers";
 import { parseJson, type FleetHttp } from "./http";
 import { lookup, type FleetOptions } from "./options";
 import { profileFor, type ModelProfile } from "./profiles";
-import { createRng, seedFor, type Rng } from "./random";
+import { createRng, seedFor, type Rng } from "@/lib/random";
 import type { Scheduler, TaskHandle } from "./scheduler";
 import type { Counters } from "./stats";
 import type { DeviceMemory } from "./state-store";

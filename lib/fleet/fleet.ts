@@ -3,7 +3,7 @@ import { parseControllers, withTokens } from "./controllers";
 import { Device, type FleetContext, type LogKind } from "./device";
 import { FleetHttp } from "./http";
 import { rampSecondsFor, type FleetOptions } from "./options";
-import { createRng, seedFor } from "./random";
+import { createRng, seedFor } from "@/lib/random";
 import { Scheduler } from "./scheduler";
 import { newCounters, snapshot, summaryLine, type Counters } from "./stats";
 import { fingerprintOf, loadState, saveState, type DeviceMemory } from "./state-store";

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { MODELS } from "@/db/seed/demo";
 import { GENERIC_PROFILE, modelKeyOf, PROFILES, profileFor } from "./profiles";
-import { createRng } from "./random";
+import { createRng } from "@/lib/random";
 import { factorsFor, initialHealth, takeSample, type TelemetrySample } from "./telemetry";
 
 /** A day of samples every minute with the device alternating between in use and idle every 30 min. */

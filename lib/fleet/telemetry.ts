@@ -1,6 +1,6 @@
 import type { Metric, Regression } from "./options";
 import type { ModelProfile } from "./profiles";
-import type { Rng } from "./random";
+import type { Rng } from "@/lib/random";
 
 // Plausible health telemetry per device type. One sample covers the interval since the previous one:
 // batteryPct, sensorDrift (% of full scale) and powerDrawW are readings at `takenAt`; alarmCount and

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { createRng } from "./random";
+import { createRng } from "@/lib/random";
 import { backoffMs, defaultRampSeconds, jitteredMs, parseSleep, rampOffsetMs } from "./timing";
 
 describe("poll timing", () => {

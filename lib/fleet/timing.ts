@@ -1,4 +1,4 @@
-import type { Rng } from "./random";
+import type { Rng } from "@/lib/random";
 
 // Poll timing, as SWUpdate does it plus a little of each device's own jitter: the server's
 // config.polling.sleep after every good poll, a retry with back-off after a failed one.

@@ -1,5 +1,5 @@
-// Seeded randomness for the simulated fleet: every device draws from its own stream, so a run with the
-// same --seed makes the same choices per device (timing still depends on the server).
+// Seeded randomness: the demo seed builds the same hospital every time, and each simulated device
+// draws from its own stream, so a fleet run with the same --seed makes the same choices per device.
 
 export type Rng = {
   /** Uniform in [0, 1). */
@@ -13,6 +13,8 @@ export type Rng = {
   /** Poisson count with the given mean. */
   poisson(mean: number): number;
   pick<T>(items: readonly T[]): T;
+  /** One item, chosen with probability proportional to its weight. */
+  weighted<T>(items: readonly (readonly [T, number])[]): T;
 };
 
 /** mulberry32: small, fast, good enough for a simulation. */
@@ -50,6 +52,12 @@ export function createRng(seed: number): Rng {
       return k;
     },
     pick: (items) => items[Math.floor(next() * items.length)]!,
+    weighted(items) {
+      const total = items.reduce((sum, [, w]) => sum + w, 0);
+      let r = next() * total;
+      for (const [item, w] of items) if ((r -= w) < 0) return item;
+      return items.at(-1)![0];
+    },
   };
 }
 
