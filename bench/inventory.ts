@@ -96,7 +96,7 @@ const floorCall = (raw: RawClient, s: Scenario) => () =>
   Promise.all([raw.query<{ id: number }>(s.page.text, s.page.params), raw.query<{ n: string | number }>(s.count.text, s.count.params)]);
 
 function decodeCursor(raw: string): { v: string; id: number } {
-  const [v, id] = JSON.parse(Buffer.from(raw, "base64url").toString("utf8")) as [string, number];
+  const [, v, id] = JSON.parse(Buffer.from(raw, "base64url").toString("utf8")) as [string, string, number]; // [sort, value, id]
   return { v, id };
 }
 
