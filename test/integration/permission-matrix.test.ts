@@ -50,6 +50,7 @@ const FIXTURES: Record<string, (w: World) => unknown> = {
     return { actionId: action.id, reason: "permission matrix" };
   },
   "deployments.for_device": (w) => ({ deviceId: w.deviceId }),
+  "deployments.feedback_log": (w) => ({ deviceId: w.deviceId }),
   "devices.filter_options": () => undefined,
   "devices.get": (w) => ({ deviceId: w.deviceId }),
   "devices.update_status": (w) => ({ deviceId: w.deviceId }),
@@ -72,7 +73,6 @@ const FIXTURES: Record<string, (w: World) => unknown> = {
   "users.create": () => ({ username: unique("matrix."), displayName: "Matrix Person", role: "clinician", password: "violet staircase 1987 lantern" }),
   "users.list": () => ({}),
   "users.update": (w) => ({ userId: w.targetUserId, displayName: unique("Renamed ") }),
-  "windows.for_unit": (w) => ({ unitId: w.unitId }),
   "windows.set": (w) => ({ unitId: w.unitId, windows: [{ rrule: "FREQ=WEEKLY;BYDAY=TU,TH", startsAt: "02:00", durationMinutes: 120, label: unique("night ") }] }),
 };
 

@@ -3,6 +3,7 @@ import { deploymentActions, devices, releases } from "@/db/schema";
 import { OPEN_ACTION_STATES } from "@/lib/domain";
 import { AssignReleaseInput, CancelActionInput } from "@/lib/validation/deployments";
 import { z } from "zod";
+import { feedbackHistory } from "../ddi/protocol";
 import { ConflictError, NotFoundError } from "../errors";
 import { command, query } from "../operation";
 import { RowId } from "@/lib/validation/ids";
@@ -102,4 +103,15 @@ export const deviceActions = query({
       .where(eq(deploymentActions.deviceId, input.deviceId))
       .orderBy(desc(deploymentActions.id))
       .limit(50),
+});
+
+/** What the device reported about its latest update, newest first (SWUpdate's log lines included). */
+export const latestActionFeedback = query({
+  name: "deployments.feedback_log",
+  permission: "devices.read",
+  input: z.object({ deviceId: RowId("Unknown device.") }).strict(),
+  async run({ db, input }) {
+    const [latest] = await db.select({ id: deploymentActions.id }).from(deploymentActions).where(eq(deploymentActions.deviceId, input.deviceId)).orderBy(desc(deploymentActions.id)).limit(1);
+    return latest ? feedbackHistory(db, latest.id, 30) : [];
+  },
 });

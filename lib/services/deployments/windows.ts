@@ -1,12 +1,10 @@
 import { eq } from "drizzle-orm";
-import { z } from "zod";
 import { maintenanceWindows, units } from "@/db/schema";
 import { SetUnitWindowsInput } from "@/lib/validation/deployments";
 import { forgetUnitWindows } from "../ddi/context";
 import { NotFoundError, ValidationError } from "../errors";
-import { command, query } from "../operation";
-import { upcomingWindows, windowRuleProblem } from "../safety/windows";
-import { RowId } from "@/lib/validation/ids";
+import { command } from "../operation";
+import { windowRuleProblem } from "../safety/windows";
 
 /** Replaces a unit's maintenance windows. */
 export const setUnitWindows = command({
@@ -26,18 +24,5 @@ export const setUnitWindows = command({
     await audit({ action: "unit.windows_set", entityType: "unit", entityId: unit.id, before: { windows: before }, after: { windows: input.windows } });
     forgetUnitWindows();
     return { count: input.windows.length };
-  },
-});
-
-/** A unit's windows and the next few openings, for the device page and the calendar. */
-export const unitSchedule = query({
-  name: "windows.for_unit",
-  permission: "devices.read",
-  input: z.object({ unitId: RowId("Unknown unit.") }).strict(),
-  async run({ db, input }) {
-    const [unit] = await db.select({ id: units.id, timeZone: units.timeZone }).from(units).where(eq(units.id, input.unitId));
-    if (!unit) throw new NotFoundError("This unit does not exist.");
-    const rules = await db.select().from(maintenanceWindows).where(eq(maintenanceWindows.unitId, unit.id));
-    return { rules, next: upcomingWindows(rules, unit.timeZone, new Date(), 3), timeZone: unit.timeZone };
   },
 });

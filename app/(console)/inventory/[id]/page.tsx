@@ -9,7 +9,7 @@ import { can } from "@/lib/auth/permissions";
 import { env } from "@/lib/env";
 import { requestCtx, requirePagePermission } from "@/lib/auth/session";
 import { NotFoundError, ValidationError } from "@/lib/services/errors";
-import { deviceActions } from "@/lib/services/deployments/actions";
+import { deviceActions, latestActionFeedback } from "@/lib/services/deployments/actions";
 import { deviceUpdateStatus } from "@/lib/services/deployments/device-status";
 import { assignableReleases } from "@/lib/services/deployments/releases";
 import { BLOCKER_LABELS } from "@/lib/services/safety/install-gate";
@@ -34,10 +34,11 @@ export default async function DevicePage({ params }: { params: Promise<{ id: str
   const { device, model, manufacturerName, unit, site, history } = found;
   const canEdit = can(user.role, "devices.update");
   const canAssign = can(user.role, "deployments.assign");
-  const [updates, actions, assignable] = await Promise.all([
+  const [updates, actions, assignable, reports] = await Promise.all([
     deviceUpdateStatus(ctx, { deviceId: device.id, clinicalUseMaxAgeMinutes: env.CLINICAL_USE_MAX_AGE_MINUTES }),
     deviceActions(ctx, { deviceId: device.id }),
     canAssign ? assignableReleases(ctx, { deviceId: device.id }) : Promise.resolve([]),
+    latestActionFeedback(ctx, { deviceId: device.id }),
   ]);
   const open = actions.find((a) => OPEN_ACTION_STATES.includes(a.state));
   const options = canEdit ? await deviceFilterOptions(ctx, undefined) : null;
@@ -135,6 +136,19 @@ export default async function DevicePage({ params }: { params: Promise<{ id: str
               </tbody>
             </table>
           )}
+          {reports.length ? (
+            <details className="mt-4 text-sm" data-testid="device-reports">
+              <summary className="cursor-pointer font-medium text-brand-700">What the device reported about update #{reports[0]!.actionId} ({reports.length} latest messages)</summary>
+              <ol className="mt-2 space-y-1 font-mono text-xs">
+                {reports.map((r) => (
+                  <li key={r.id}>
+                    <span className="text-slate-600">{formatDateTime(r.receivedAt)}</span> {r.kind === "cancel" ? "cancel " : ""}{r.execution}
+                    {r.finished && r.finished !== "none" ? `/${r.finished}` : ""}: {r.details.join(" · ") || "—"}
+                  </li>
+                ))}
+              </ol>
+            </details>
+          ) : null}
         </section>
         <section className="card p-5" aria-labelledby="protocol">
           <h2 id="protocol" className="mb-4 text-base font-semibold">Device connection</h2>
