@@ -4,7 +4,7 @@ import path from "node:path";
 import { randomBytes } from "node:crypto";
 import { Readable } from "node:stream";
 import { and, eq, gt, type SQL } from "drizzle-orm";
-import type { Db } from "@/db/client";
+import type { Db, DbHandle } from "@/db/client";
 import {
   auditEvents, deploymentActions, deviceModels, devices, manufacturers, sites, units,
   type AuditEvent, type DeploymentAction, type Device, type DeviceModel, type NewDevice, type Unit,
@@ -19,7 +19,7 @@ import { provisionDeviceToken } from "@/lib/services/deployments/credentials";
 import { registerUploadedRelease } from "@/lib/services/deployments/releases";
 import { setUnitWindows } from "@/lib/services/deployments/windows";
 import type { WindowRule } from "@/lib/services/safety/windows";
-import { createTestDevice, createTestUser, ctxFor, unique, userActor } from "./db";
+import { createTestDevice, createTestUser, ctxFor, openTestDb, unique, userActor } from "./db";
 
 // Fixtures for the device-protocol (DDI) integration tests: a world of one admin, an artifact store in
 // a temporary directory and a DDI configuration; units with open or closed maintenance windows; devices
@@ -42,11 +42,15 @@ export function closedWindow(timeZone: string, at = new Date()): WindowRule {
   return { rrule: "FREQ=DAILY", startsAt: `${String(h).padStart(2, "0")}:00`, durationMinutes: 60 };
 }
 
-export type World = { db: Db; admin: Ctx; biomed: Ctx; cfg: DdiConfig; dir: string };
+export type World = { handle: DbHandle; db: Db; admin: Ctx; biomed: Ctx; cfg: DdiConfig; dir: string };
 
-export async function createWorld(db: Db, cfg: Partial<DdiConfig> = {}): Promise<World> {
+/** A test database with an admin, a biomed engineer and an artifact store, for one test file. */
+export async function openWorld(cfg: Partial<DdiConfig> = {}): Promise<World> {
+  const handle = await openTestDb();
+  const db = handle.db;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "corridor-ddi-"));
   return {
+    handle,
     db,
     admin: ctxFor(db, userActor(await createTestUser(db, "admin"))),
     biomed: ctxFor(db, userActor(await createTestUser(db, "biomed"))),
@@ -55,10 +59,11 @@ export async function createWorld(db: Db, cfg: Partial<DdiConfig> = {}): Promise
   };
 }
 
-export function closeWorld(w: World | undefined) {
+export async function closeWorld(w: World | undefined) {
   if (!w) return;
   stopContactFlusher(w.db);
   fs.rmSync(w.dir, { recursive: true, force: true });
+  await w.handle.close();
 }
 
 export type Place = { unit: Unit; model: DeviceModel };

@@ -1,38 +1,33 @@
 import { createPublicKey, verify } from "node:crypto";
 import { and, eq, inArray, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Db, DbHandle } from "@/db/client";
+import type { Db } from "@/db/client";
 import { deploymentActions, devices, releases, serverKeys } from "@/db/schema";
 import { OPEN_ACTION_STATES } from "@/lib/domain";
 import { checkManifest, manifestKey, type ManifestPayload, type SignedManifest } from "@/lib/services/ddi/manifest";
 import { applyFeedback, deploymentManifest } from "@/lib/services/ddi/protocol";
 import { assignRelease } from "@/lib/services/deployments/actions";
 import { ConflictError, NotFoundError } from "@/lib/services/errors";
-import { auditHighWater, auditRowsAfter, caught, openTestDb } from "../db";
+import { auditHighWater, auditRowsAfter, caught } from "../db";
 import {
-  assignedDevice, closeWorld, createDevice, createPlace, createRelease, createWorld, deviceRow, FROM, session, sw,
+  assignedDevice, closeWorld, createDevice, createPlace, createRelease, openWorld, deviceRow, FROM, session, sw,
   type Place, type Ready, type World,
 } from "../protocol-fixtures";
 
 /** UPD-04 (no rollback), UPD-09 (hardware binding), UPD-03 (signed manifests) at assignment and delivery. */
 
-let handle: DbHandle;
 let db: Db;
 let w: World;
 let place: Place;
 let otherModel: Place;
 
 beforeAll(async () => {
-  handle = await openTestDb();
-  db = handle.db;
-  w = await createWorld(db);
+  w = await openWorld();
+  db = w.db;
   place = await createPlace(w);
   otherModel = await createPlace(w);
 });
-afterAll(async () => {
-  closeWorld(w);
-  await handle?.close();
-});
+afterAll(() => closeWorld(w));
 
 const openActionsOf = (deviceId: number) =>
   db.select().from(deploymentActions).where(and(eq(deploymentActions.deviceId, deviceId), inArray(deploymentActions.state, [...OPEN_ACTION_STATES])));

@@ -1,28 +1,23 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Db, DbHandle } from "@/db/client";
+import type { Db } from "@/db/client";
 import { applyFeedback, basePoll, putConfigData, refuseStartWhenGateClosed } from "@/lib/services/ddi/protocol";
 import { ServiceError } from "@/lib/services/errors";
-import { caught, openTestDb } from "../db";
-import { actionRow, ALWAYS_OPEN, assignedDevice, closeWorld, createPlace, createWorld, FROM, ORIGIN, reportUse, session, sw, type Place, type World } from "../protocol-fixtures";
+import { caught } from "../db";
+import { actionRow, ALWAYS_OPEN, assignedDevice, closeWorld, createPlace, openWorld, FROM, ORIGIN, reportUse, session, sw, type Place, type World } from "../protocol-fixtures";
 
 // An attempt that starts after the gate closed is turned away (non-2xx, so SWUpdate retries later
 // instead of failing), and a device is asked for its attributes again after a successful update.
 
-let handle: DbHandle;
 let db: Db;
 let w: World;
 let open: Place;
 
 beforeAll(async () => {
-  handle = await openTestDb();
-  db = handle.db;
-  w = await createWorld(db);
+  w = await openWorld();
+  db = w.db;
   open = await createPlace(w, { timeZone: "UTC", windows: [ALWAYS_OPEN] });
 });
-afterAll(async () => {
-  closeWorld(w);
-  await handle.close();
-});
+afterAll(() => closeWorld(w));
 
 describe("starting an attempt re-checks the install gate", () => {
   it("ROL-03: the first feedback of an attempt is refused (409) when the device went into clinical use after the offer", async () => {

@@ -1,6 +1,6 @@
 import { eq, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { queryRows, type Db, type DbHandle } from "@/db/client";
+import { queryRows, type Db } from "@/db/client";
 import { deviceCredentials, devices } from "@/db/schema";
 import { authenticateDevice, DeviceAuthError, hashToken } from "@/lib/services/ddi/device-auth";
 import {
@@ -8,29 +8,24 @@ import {
 } from "@/lib/services/ddi/protocol";
 import { revokeDeviceToken } from "@/lib/services/deployments/credentials";
 import { NotFoundError } from "@/lib/services/errors";
-import { auditHighWater, caught, openTestDb } from "../db";
+import { auditHighWater, caught } from "../db";
 import {
-  actionRow, assignedDevice, auditFor, closeWorld, createDevice, createPlace, createWorld, FROM, ORIGIN, provision, session, sw, token,
+  actionRow, assignedDevice, auditFor, closeWorld, createDevice, createPlace, openWorld, FROM, ORIGIN, provision, session, sw, token,
   type Place, type World,
 } from "../protocol-fixtures";
 
 /** ACC-10 / AUD-09: per-device DDI tokens, stored as hashes; a device reaches only its own actions. */
 
-let handle: DbHandle;
 let db: Db;
 let w: World;
 let place: Place;
 
 beforeAll(async () => {
-  handle = await openTestDb();
-  db = handle.db;
-  w = await createWorld(db);
+  w = await openWorld();
+  db = w.db;
   place = await createPlace(w);
 });
-afterAll(async () => {
-  closeWorld(w);
-  await handle?.close();
-});
+afterAll(() => closeWorld(w));
 
 /** Every row of every table, as text, that contains `needle`: "table: row". */
 async function rowsContaining(needle: string): Promise<string[]> {

@@ -1,6 +1,6 @@
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Db, DbHandle } from "@/db/client";
+import type { Db } from "@/db/client";
 import { devices } from "@/db/schema";
 import type { DeviceStatus } from "@/lib/domain";
 import type { DeviceSession } from "@/lib/services/ddi/device-auth";
@@ -8,9 +8,9 @@ import { applyFeedback, basePoll, cancelActionJson, deploymentBase, pollSleep, p
 import { cancelAction } from "@/lib/services/deployments/actions";
 import { setUnitWindows } from "@/lib/services/deployments/windows";
 import { NotFoundError } from "@/lib/services/errors";
-import { caught, openTestDb } from "../db";
+import { caught } from "../db";
 import {
-  ALWAYS_OPEN, assignedDevice, closedWindow, closeWorld, createPlace, createWorld, FROM, HH_MM_SS, ORIGIN, reportUse, session, sw,
+  ALWAYS_OPEN, assignedDevice, closedWindow, closeWorld, createPlace, openWorld, FROM, HH_MM_SS, ORIGIN, reportUse, session, sw,
   type Place, type Ready, type World,
 } from "../protocol-fixtures";
 
@@ -21,7 +21,6 @@ import {
  * never `update: "skip"`, which SWUpdate would report as a successful install.
  */
 
-let handle: DbHandle;
 let db: Db;
 let w: World;
 let open: Place;
@@ -29,17 +28,13 @@ let closed: Place;
 let noWindow: Place;
 
 beforeAll(async () => {
-  handle = await openTestDb();
-  db = handle.db;
-  w = await createWorld(db);
+  w = await openWorld();
+  db = w.db;
   open = await createPlace(w, { timeZone: "UTC", windows: [ALWAYS_OPEN] });
   closed = await createPlace(w, { timeZone: "America/Chicago", windows: [closedWindow("America/Chicago")] });
   noWindow = await createPlace(w, { timeZone: "Europe/Berlin", windows: [] });
 });
-afterAll(async () => {
-  closeWorld(w);
-  await handle?.close();
-});
+afterAll(() => closeWorld(w));
 
 /** A base poll, with the checks that hold for every answer: a valid polling interval and never "skip". */
 async function poll(d: DeviceSession) {

@@ -1,13 +1,13 @@
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { queryRows, type Db, type DbHandle } from "@/db/client";
+import { queryRows, type Db } from "@/db/client";
 import type { DeviceSession } from "@/lib/services/ddi/device-auth";
 import { applyFeedback, artifactForDevice, basePoll, cancelActionJson, feedbackHistory, putConfigData } from "@/lib/services/ddi/protocol";
 import { assignRelease, cancelAction } from "@/lib/services/deployments/actions";
 import { ConflictError, NotFoundError, ValidationError } from "@/lib/services/errors";
-import { auditHighWater, caught, openTestDb } from "../db";
+import { auditHighWater, caught } from "../db";
 import {
-  actionRow, assignedDevice, auditFor, closeWorld, countRows, createPlace, createWorld, deviceRow, FROM, ORIGIN, rawNewlineFailure, session, sw,
+  actionRow, assignedDevice, auditFor, closeWorld, countRows, createPlace, openWorld, deviceRow, FROM, ORIGIN, rawNewlineFailure, session, sw,
   type Place, type Ready, type World,
 } from "../protocol-fixtures";
 
@@ -17,21 +17,16 @@ import {
  * what the device has installed (UPD-04: the security floor moves only on a confirmed install).
  */
 
-let handle: DbHandle;
 let db: Db;
 let w: World;
 let place: Place;
 
 beforeAll(async () => {
-  handle = await openTestDb();
-  db = handle.db;
-  w = await createWorld(db);
+  w = await openWorld();
+  db = w.db;
   place = await createPlace(w);
 });
-afterAll(async () => {
-  closeWorld(w);
-  await handle?.close();
-});
+afterAll(() => closeWorld(w));
 
 const fresh = (r: Ready): Promise<DeviceSession> => session(w, r.device.serial, r.tok);
 const send = async (r: Ready, body: string, kind: "deployment" | "cancel" = "deployment") =>

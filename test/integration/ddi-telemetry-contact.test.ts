@@ -1,30 +1,25 @@
 import { asc, eq } from "drizzle-orm";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
-import type { Db, DbHandle } from "@/db/client";
+import type { Db } from "@/db/client";
 import { deviceReports, devices, telemetrySamples } from "@/db/schema";
 import { flushContacts, noteContact, stopContactFlusher } from "@/lib/services/ddi/context";
 import { basePoll, ingestTelemetry, TELEMETRY_MAX_BATCH } from "@/lib/services/ddi/protocol";
 import { ValidationError } from "@/lib/services/errors";
-import { caught, openTestDb } from "../db";
-import { closeWorld, createDevice, createPlace, createWorld, deviceRow, ORIGIN, provision, session, type Place, type World } from "../protocol-fixtures";
+import { caught } from "../db";
+import { closeWorld, createDevice, createPlace, openWorld, deviceRow, ORIGIN, provision, session, type Place, type World } from "../protocol-fixtures";
 
 /** Health telemetry ingest (per-sample validation, clinical-use reports) and batched last-contact writes. */
 
-let handle: DbHandle;
 let db: Db;
 let w: World;
 let place: Place;
 
 beforeAll(async () => {
-  handle = await openTestDb();
-  db = handle.db;
-  w = await createWorld(db);
+  w = await openWorld();
+  db = w.db;
   place = await createPlace(w);
 });
-afterAll(async () => {
-  closeWorld(w);
-  await handle?.close();
-});
+afterAll(() => closeWorld(w));
 
 async function newDevice() {
   const device = await createDevice(w, place);
