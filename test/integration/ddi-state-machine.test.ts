@@ -31,6 +31,11 @@ afterAll(() => closeWorld(w));
 const fresh = (r: Ready): Promise<DeviceSession> => session(w, r.device.serial, r.tok);
 const send = async (r: Ready, body: string, kind: "deployment" | "cancel" = "deployment") =>
   applyFeedback(db, await fresh(r), r.action.id, kind, body, FROM);
+/** SWUpdate's progress up to "All Chunks Installed.": the action then awaits the device's confirmation. */
+async function installedAwaitingConfirmation(r: Ready) {
+  await send(r, sw.installing(r.action.id));
+  await send(r, sw.allInstalled(r.action.id));
+}
 const feedbackRows = (actionId: number) => countRows(db, sql`SELECT count(*) AS n FROM action_feedback WHERE action_id = ${actionId}`);
 const stateOf = async (r: Ready) => (await actionRow(db, r.action.id)).state;
 
@@ -167,8 +172,7 @@ describe("ROL-13: concurrent duplicate feedback", () => {
   it("five identical closing messages at once: exactly one transition, one state_changed audit row, one firmware_installed row", async () => {
     const r = await assignedDevice(w, place);
     const id = r.action.id;
-    await send(r, sw.installing(id));
-    await send(r, sw.allInstalled(id));
+    await installedAwaitingConfirmation(r);
     const d = await fresh(r);
     const hw = await auditHighWater(db);
     const rowsBefore = await feedbackRows(id);
@@ -185,8 +189,7 @@ describe("ROL-13: concurrent duplicate feedback", () => {
   it("a success and a failure racing: exactly one wins, and the device's versions agree with the winner", async () => {
     const r = await assignedDevice(w, place);
     const id = r.action.id;
-    await send(r, sw.installing(id));
-    await send(r, sw.allInstalled(id));
+    await installedAwaitingConfirmation(r);
     const d = await fresh(r);
     const hw = await auditHighWater(db);
     const bodies = [sw.confirmed(id), sw.failure(id), sw.confirmed(id), sw.failure(id)];
@@ -310,8 +313,7 @@ describe("cancel", () => {
   it("refuses to cancel an action that is already installed and awaiting confirmation (the device could only acknowledge it falsely)", async () => {
     const r = await assignedDevice(w, place);
     const id = r.action.id;
-    await send(r, sw.installing(id));
-    await send(r, sw.allInstalled(id));
+    await installedAwaitingConfirmation(r);
     expect(await caught(() => cancelAction(w.biomed, { actionId: id }))).toBeInstanceOf(ConflictError);
     expect(await stateOf(r)).toBe("installed_awaiting_confirmation");
   });
@@ -321,8 +323,7 @@ describe("rollback detection", () => {
   it("after installed_awaiting_confirmation, a configData PUT reporting the previous version marks the action rolled_back; the device's versions stay", async () => {
     const r = await assignedDevice(w, place);
     const id = r.action.id;
-    await send(r, sw.installing(id));
-    await send(r, sw.allInstalled(id));
+    await installedAwaitingConfirmation(r);
     const hw = await auditHighWater(db);
     await putConfigData(db, await fresh(r), JSON.stringify({ data: { swVersion: "1.0.0", hwRevision: "A" } }), FROM);
     const action = await actionRow(db, id);
