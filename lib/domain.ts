@@ -66,3 +66,55 @@ export const ACTION_STATE_LABELS: Record<ActionState, string> = {
   canceled: "Canceled",
   rolled_back: "Rolled back",
 };
+
+export const RELEASE_STATE_LABELS: Record<ReleaseState, string> = {
+  draft: "Draft",
+  submitted: "Submitted",
+  verified: "Verified",
+  in_review: "In review",
+  approved: "Approved",
+  rejected: "Rejected",
+  withdrawn: "Withdrawn",
+  recalled: "Recalled",
+};
+
+export const RISK_CLASSES = ["routine", "security", "safety_critical", "recall_remediation"] as const;
+export type RiskClass = (typeof RISK_CLASSES)[number];
+
+export const RISK_CLASS_LABELS: Record<RiskClass, string> = {
+  routine: "Routine",
+  security: "Security",
+  safety_critical: "Safety-critical",
+  recall_remediation: "Recall remediation",
+};
+
+/** Ordered from least to most severe; policies cap the worst acceptable known issue by index. */
+export const ISSUE_SEVERITIES = ["low", "medium", "high", "critical"] as const;
+export type IssueSeverity = (typeof ISSUE_SEVERITIES)[number];
+
+export const EVIDENCE_KINDS = ["functional", "security", "clinical_validation", "lab_sandbox"] as const;
+export type EvidenceKind = (typeof EVIDENCE_KINDS)[number];
+
+export const EVIDENCE_KIND_LABELS: Record<EvidenceKind, string> = {
+  functional: "Functional test",
+  security: "Security test",
+  clinical_validation: "Clinical validation",
+  lab_sandbox: "Lab / sandbox trial",
+};
+
+export const EVIDENCE_OUTCOMES = ["passed", "failed", "inconclusive"] as const;
+export type EvidenceOutcome = (typeof EVIDENCE_OUTCOMES)[number];
+
+// What a person means by an electronic signature (21 CFR 11.50). Withdrawing and recalling are signed
+// decisions too, so they are meanings of their own.
+export const SIGNATURE_MEANINGS = ["reviewed", "approved", "rejected", "revoked", "withdrawn", "recalled"] as const;
+export type SignatureMeaning = (typeof SIGNATURE_MEANINGS)[number];
+
+export const SIGNATURE_MEANING_LABELS: Record<SignatureMeaning, string> = {
+  reviewed: "Reviewed",
+  approved: "Approved for release",
+  rejected: "Rejected",
+  revoked: "Revoked an earlier signature",
+  withdrawn: "Withdrawn from use",
+  recalled: "Recalled",
+};

@@ -1,8 +1,7 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { randomBytes } from "node:crypto";
-import { Readable } from "node:stream";
+import { createHash, generateKeyPairSync, randomBytes, type KeyObject } from "node:crypto";
 import { and, eq, gt, type SQL } from "drizzle-orm";
 import type { Db, DbHandle } from "@/db/client";
 import {
@@ -10,16 +9,15 @@ import {
   type AuditEvent, type DeploymentAction, type Device, type DeviceModel, type NewDevice, type Unit,
 } from "@/db/schema";
 import type { Ctx, Origin } from "@/lib/services/actor";
-import { storeStream } from "@/lib/services/artifacts/store";
 import { stopContactFlusher, type DdiConfig } from "@/lib/services/ddi/context";
 import { authenticateDevice, type DeviceSession } from "@/lib/services/ddi/device-auth";
 import { ingestTelemetry } from "@/lib/services/ddi/protocol";
 import { assignRelease } from "@/lib/services/deployments/actions";
 import { provisionDeviceToken } from "@/lib/services/deployments/credentials";
-import { registerUploadedRelease } from "@/lib/services/deployments/releases";
+import { governedRelease, publicKeyPem, signDetached, type Signer } from "@/db/seed/governed-release";
 import { setUnitWindows } from "@/lib/services/deployments/windows";
 import type { WindowRule } from "@/lib/services/safety/windows";
-import { createTestDevice, createTestUser, ctxFor, openTestDb, unique, userActor } from "./db";
+import { createTestDevice, createTestUser, ctxFor, openTestDb, TEST_PASSWORD, unique, userActor } from "./db";
 
 // Fixtures for the device-protocol (DDI) integration tests: a world of one admin, an artifact store in
 // a temporary directory and a DDI configuration; units with open or closed maintenance windows; devices
@@ -42,18 +40,22 @@ export function closedWindow(timeZone: string, at = new Date()): WindowRule {
   return { rrule: "FREQ=DAILY", startsAt: `${String(h).padStart(2, "0")}:00`, durationMinutes: 60 };
 }
 
-export type World = { handle: DbHandle; db: Db; admin: Ctx; biomed: Ctx; cfg: DdiConfig; dir: string };
+export type World = { handle: DbHandle; db: Db; admin: Ctx; biomed: Ctx; approvers: Signer[]; vendorKey: KeyObject; cfg: DdiConfig; dir: string };
 
 /** A test database with an admin, a biomed engineer and an artifact store, for one test file. */
 export async function openWorld(cfg: Partial<DdiConfig> = {}): Promise<World> {
   const handle = await openTestDb();
   const db = handle.db;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "corridor-ddi-"));
+  const biomed = ctxFor(db, userActor(await createTestUser(db, "biomed")));
+  const biomed2 = ctxFor(db, userActor(await createTestUser(db, "biomed")));
   return {
     handle,
     db,
     admin: ctxFor(db, userActor(await createTestUser(db, "admin"))),
-    biomed: ctxFor(db, userActor(await createTestUser(db, "biomed"))),
+    biomed,
+    approvers: [biomed, biomed2].map((ctx) => ({ ctx, password: TEST_PASSWORD })),
+    vendorKey: generateKeyPairSync("ed25519").privateKey,
     dir,
     cfg: { tenant: "DEFAULT", pollSeconds: 300, clinicalUseMaxAgeMs: 30 * 60_000, manifestTtlHours: 24, artifactDir: dir, ...cfg },
   };
@@ -94,23 +96,30 @@ export async function provision(w: World, deviceId: number): Promise<string> {
 
 let versionCounter = 0;
 
-/** An approved release of a model, its bytes stored like an upload stores them. */
+/** An approved release of a model, taken through intake, verification and two approvals. */
 export async function createRelease(
   w: World,
   modelId: number,
   opts: { version?: string; securityVersion?: number; hardwareRevisions?: string; bytes?: Buffer } = {},
 ) {
   const bytes = opts.bytes ?? randomBytes(2048);
-  const file = await storeStream(w.dir, Readable.from([bytes]), 1024 * 1024);
   const version = opts.version ?? `2.0.${Date.now().toString(36)}${(versionCounter++).toString(36)}`;
-  const release = await registerUploadedRelease(w.admin, {
+  const release = await governedRelease({
+    admin: w.admin,
+    submitter: w.admin,
+    reviewer: w.biomed,
+    approvers: w.approvers,
     modelId,
     version,
     securityVersion: opts.securityVersion ?? 2,
-    hardwareRevisions: opts.hardwareRevisions ?? "A",
-    filename: `pump-${version}.swu`,
-    file,
+    hardwareRevisions: (opts.hardwareRevisions ?? "A").split(","),
+    bytes,
+    signature: signDetached(bytes, w.vendorKey),
+    filename: `pump-${version}.bin`,
+    vendorKeyPem: publicKeyPem(w.vendorKey),
+    artifactDir: w.dir,
   });
+  const file = { sha256: createHash("sha256").update(bytes).digest("hex"), sha1: createHash("sha1").update(bytes).digest("hex"), md5: createHash("md5").update(bytes).digest("hex"), size: bytes.length };
   return { release, file, bytes };
 }
 

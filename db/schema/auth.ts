@@ -15,6 +15,8 @@ export const users = pgTable("users", {
   createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
   updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
   lastLoginAt: timestamp("last_login_at", { withTimezone: true }),
+  /** For vendor accounts: the manufacturer whose models they may submit releases for. */
+  manufacturerId: integer("manufacturer_id"),
 });
 
 // Server-side session records. The Auth.js JWT only carries the session id; every request re-checks

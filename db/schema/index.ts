@@ -2,3 +2,4 @@ export * from "./inventory";
 export * from "./auth";
 export * from "./audit";
 export * from "./protocol";
+export * from "./governance";

@@ -2,12 +2,18 @@ import { sql } from "drizzle-orm";
 import {
   bigint, boolean, index, integer, jsonb, pgEnum, pgTable, real, text, timestamp, uniqueIndex,
 } from "drizzle-orm/pg-core";
-import { ACTION_STATES, RELEASE_STATES } from "@/lib/domain";
+import { ACTION_STATES, RELEASE_STATES, RISK_CLASSES, type IssueSeverity } from "@/lib/domain";
 import { users } from "./auth";
 import { deviceModels, devices, units } from "./inventory";
 
 export const releaseState = pgEnum("release_state", RELEASE_STATES);
 export const actionState = pgEnum("action_state", ACTION_STATES);
+export const riskClass = pgEnum("risk_class", RISK_CLASSES);
+
+export type KnownIssue = { severity: IssueSeverity; symptom: string; workaround: string };
+export type CompatibilityNote = { system: string; requiredVersions: string; notes: string };
+/** Who signed the vendor package, as established at intake. */
+export type PackageSigner = { method: "swu-cms" | "cms" | "ed25519"; subject: string; fingerprintSha256: string; keyId: number | null };
 
 // Per-device DDI target token. Only a SHA-256 of the token is stored: the token is 256 random bits,
 // so a fast hash is enough and lets the hot poll path look it up by index (ACC-10).
@@ -41,8 +47,10 @@ export const artifacts = pgTable("artifacts", {
   createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
 });
 
-// A firmware version of one model. The release issue adds its governance; here it carries what the
-// protocol needs: the artifact, the security version (anti-rollback counter) and compatibility.
+// A firmware version of one model and its governance record. `contentHash` is the SHA-256 of the
+// release's canonical content (lib/services/releases/content.ts); electronic signatures bind to it, and
+// the database refuses a signature whose hash differs (SIG-02). The package (artifact) arrives after the
+// draft is created and only once its vendor signature has verified, so it is null in early drafts.
 export const releases = pgTable(
   "releases",
   {
@@ -51,15 +59,28 @@ export const releases = pgTable(
     version: text("version").notNull(),
     securityVersion: integer("security_version").notNull(),
     hardwareRevisions: text("hardware_revisions").array().notNull(),
-    artifactId: integer("artifact_id").notNull().references(() => artifacts.id),
-    filename: text("filename").notNull(),
+    artifactId: integer("artifact_id").references(() => artifacts.id),
+    filename: text("filename"),
+    packageSigner: jsonb("package_signer").$type<PackageSigner>(),
     state: releaseState("state").notNull().default("draft"),
-    notes: text("notes"),
+    riskClass: riskClass("risk_class").notNull().default("routine"),
+    changeLog: text("change_log").notNull().default(""),
+    knownIssues: jsonb("known_issues").$type<KnownIssue[]>().notNull().default([]),
+    compatibility: jsonb("compatibility").$type<CompatibilityNote[]>().notNull().default([]),
+    privacyImpact: boolean("privacy_impact").notNull().default(false),
+    privacyNote: text("privacy_note"),
+    sbomId: integer("sbom_id"),
+    contentHash: text("content_hash").notNull().default(""),
     createdBy: integer("created_by").references(() => users.id),
+    submittedBy: integer("submitted_by").references(() => users.id),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+    stateChangedAt: timestamp("state_changed_at", { withTimezone: true }).notNull().defaultNow(),
   },
-  (t) => [uniqueIndex("releases_model_version_key").on(t.modelId, t.version)],
+  (t) => [
+    uniqueIndex("releases_model_version_key").on(t.modelId, t.version),
+    index("releases_state_idx").on(t.state, t.id),
+  ],
 );
 
 // One device's part in an update. Ids are 32-bit because SWUpdate parses them as int32.

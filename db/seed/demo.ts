@@ -1,6 +1,6 @@
 import { queryRows, type Db } from "../client";
 import { asc, eq, sql } from "drizzle-orm";
-import { deviceCredentials, deviceModels, devices, maintenanceWindows, manufacturers, sites, units, users, type NewDevice } from "../schema";
+import { deviceCredentials, deviceModels, devices, maintenanceWindows, manufacturers, sites, units, userUnits, users, type NewDevice } from "../schema";
 import { hashToken } from "@/lib/services/ddi/device-auth";
 import { fleetToken } from "@/lib/services/ddi/fleet-token";
 import { hashPassword } from "@/lib/auth/password";
@@ -214,7 +214,13 @@ export async function seedDemo(db: Db, opts: SeedOptions) {
 
   if (opts.password) {
     const passwordHash = await hashPassword(opts.password);
-    await db.insert(users).values(DEMO_USERS.map((u) => ({ ...u, passwordHash })));
+    // The vendor account works for the first manufacturer; the clinician works in St. Brigid's
+    // clinical units, where briefings are acknowledged.
+    const vendorMaker = makerId.get(MANUFACTURERS[0]!)!;
+    const userRows = await db.insert(users).values(DEMO_USERS.map((u) => ({ ...u, passwordHash, manufacturerId: u.role === "vendor" ? vendorMaker : null }))).returning();
+    const clinician = userRows.find((u) => u.role === "clinician")!;
+    const clinicalUnits = unitRows.filter((u) => u.siteId === siteRows[0]!.id && u.kind !== "lab" && u.kind !== "imaging");
+    await db.insert(userUnits).values(clinicalUnits.map((u) => ({ userId: clinician.id, unitId: u.id })));
   }
   await recordAudit(db, systemActor("demo-seed"), undefined, {
     action: "demo.seed",

@@ -35,11 +35,10 @@ async function start(): Promise<DbHandle> {
     const counts = await seedDemo(handle.db, { devices: env.CORRIDOR_SEED_DEVICES, password, fleet });
     await handle.db.execute(sql`ANALYZE`);
     console.log(`[corridor] demo hospital seeded in ${Date.now() - t0} ms: ${counts.sites} sites, ${counts.units} units, ${counts.devices} devices, ${counts.fleet} with simulated-fleet tokens`);
-    if (counts.fleetDevices.length) {
-      writeFleetControllers(counts.fleetDevices);
-      const { assigned } = await seedDemoReleases(handle.db, env.artifactDir);
-      console.log(`[corridor] demo releases assigned to ${assigned} simulated devices (labs install now, clinical units in their night window)`);
-    }
+    if (counts.fleetDevices.length) writeFleetControllers(counts.fleetDevices);
+    const t1 = Date.now();
+    const releases = await seedDemoReleases(handle.db, { artifactDir: env.artifactDir, password, assignFleet: counts.fleetDevices.length > 0 });
+    console.log(`[corridor] ${releases.releases} demo releases through intake, verification and approval in ${Date.now() - t1} ms; assigned to ${releases.assigned} simulated devices (labs install now, clinical units in their night window)`);
     printDemoLogins(password);
   } else if (env.demo) {
     if (env.CORRIDOR_DEMO_PASSWORD) printDemoLogins(env.CORRIDOR_DEMO_PASSWORD);

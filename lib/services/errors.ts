@@ -31,8 +31,8 @@ export class UnauthenticatedError extends ServiceError {
 }
 
 export class ForbiddenError extends ServiceError {
-  constructor(message = "Your role does not allow this.") {
-    super(message, 403, "forbidden");
+  constructor(message = "Your role does not allow this.", audit?: AuditEntry) {
+    super(message, 403, "forbidden", audit);
   }
 }
 
@@ -45,6 +45,13 @@ export class NotFoundError extends ServiceError {
 export class ConflictError extends ServiceError {
   constructor(message: string, audit?: AuditEntry) {
     super(message, 409, "conflict", audit);
+  }
+}
+
+/** The request was understood but its content fails a check (e.g. a package whose signature does not verify). */
+export class UnprocessableError extends ServiceError {
+  constructor(message: string) {
+    super(message, 422, "unprocessable");
   }
 }
 

@@ -158,7 +158,7 @@ describe("ACC-10: a device reaches only its own actions, artifacts and reports",
     // A's own things work (so the refusals below are about ownership, not about the gate).
     expect((await basePoll(db, dA, w.cfg, ORIGIN))._links.deploymentBase).toBeDefined();
     expect((await deploymentBase(db, dA, w.cfg, ORIGIN, a.action.id, FROM)).id).toBe(String(a.action.id));
-    expect((await artifactForDevice(db, dA, w.cfg, a.release.release.id, a.release.release.filename, FROM)).sha256).toBe(a.release.file.sha256);
+    expect((await artifactForDevice(db, dA, w.cfg, a.release.release.id, a.release.release.filename!, FROM)).sha256).toBe(a.release.file.sha256);
 
     const hw = await auditHighWater(db);
     const attempts: [string, () => Promise<unknown>][] = [
@@ -166,7 +166,7 @@ describe("ACC-10: a device reaches only its own actions, artifacts and reports",
       ["installedBase", () => installedBase(db, dA, w.cfg, ORIGIN, bAction, FROM)],
       ["manifest", () => deploymentManifest(db, dA, w.cfg, bAction, FROM)],
       ["cancelAction", () => cancelActionJson(db, dA, bAction, FROM)],
-      ["artifact", () => artifactForDevice(db, dA, w.cfg, b.release.release.id, b.release.release.filename, FROM)],
+      ["artifact", () => artifactForDevice(db, dA, w.cfg, b.release.release.id, b.release.release.filename!, FROM)],
       ["artifact", () => artifactForDevice(db, dA, w.cfg, a.release.release.id, "other-name.swu", FROM)],
       ["feedback", () => applyFeedback(db, dA, bAction, "deployment", sw.failure(bAction), FROM)],
       ["feedback", () => applyFeedback(db, dA, bAction, "cancel", sw.cancelAck(bAction), FROM)],

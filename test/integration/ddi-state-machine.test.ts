@@ -249,7 +249,7 @@ describe("cancel", () => {
     expect(body._links.cancelAction).toBeUndefined();
     // A device that fetched the deployment just before the cancel can no longer download (= install) it.
     const { release } = r.release;
-    expect(await caught(async () => artifactForDevice(db, await fresh(r), w.cfg, release.id, release.filename, FROM))).toBeInstanceOf(NotFoundError);
+    expect(await caught(async () => artifactForDevice(db, await fresh(r), w.cfg, release.id, release.filename!, FROM))).toBeInstanceOf(NotFoundError);
     expect(await send(r, sw.installing(r.action.id))).toEqual({ state: "canceled", changed: false });
     expect(await caught(() => cancelAction(w.biomed, { actionId: r.action.id }))).toBeInstanceOf(ConflictError);
     // The one-open-action rule frees up.

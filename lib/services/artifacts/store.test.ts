@@ -21,7 +21,7 @@ describe("content-addressed artifact store (UPD-02)", () => {
 
   it("refuses a file over the size limit and leaves nothing behind", async () => {
     await expect(storeStream(dir, Readable.from([Buffer.alloc(2048)]), 1024)).rejects.toThrow(/larger than the limit/);
-    expect(fs.readdirSync(path.join(dir, "tmp"))).toEqual([]);
+    expect(fs.readdirSync(path.join(dir, "staging"))).toEqual([]);
   });
 
   it("parses byte ranges, including open-ended resume ranges", () => {

@@ -15,10 +15,14 @@ export function artifactPath(dir: string, sha256: string): string {
   return path.join(dir, "sha256", sha256.slice(0, 2), sha256);
 }
 
-export async function storeStream(dir: string, body: NodeJS.ReadableStream | AsyncIterable<Uint8Array>, maxBytes: number): Promise<StoredFile> {
-  const tmpDir = path.join(dir, "tmp");
-  fs.mkdirSync(tmpDir, { recursive: true });
-  const tmp = path.join(tmpDir, randomUUID());
+/** A received file not yet accepted: it lies in the staging folder until promoted or quarantined. */
+export type StagedFile = StoredFile & { path: string };
+
+/** Streams a body to the staging folder, hashing it on the way, enforcing the size limit. */
+export async function stageStream(dir: string, body: NodeJS.ReadableStream | AsyncIterable<Uint8Array>, maxBytes: number): Promise<StagedFile> {
+  const stagingDir = path.join(dir, "staging");
+  fs.mkdirSync(stagingDir, { recursive: true });
+  const tmp = path.join(stagingDir, randomUUID());
   const sha256 = createHash("sha256");
   const sha1 = createHash("sha1");
   const md5 = createHash("md5");
@@ -36,14 +40,31 @@ export async function storeStream(dir: string, body: NodeJS.ReadableStream | Asy
   try {
     await pipeline(body, meter, fs.createWriteStream(tmp, { flags: "wx", mode: 0o640 }));
     if (size === 0) throw new ValidationError("The file is empty.");
-    const file = { sha256: sha256.digest("hex"), sha1: sha1.digest("hex"), md5: md5.digest("hex"), size };
-    const dest = artifactPath(dir, file.sha256);
-    fs.mkdirSync(path.dirname(dest), { recursive: true });
-    fs.renameSync(tmp, dest); // same bytes → same name, so a concurrent duplicate upload is harmless
-    return file;
-  } finally {
+    return { sha256: sha256.digest("hex"), sha1: sha1.digest("hex"), md5: md5.digest("hex"), size, path: tmp };
+  } catch (err) {
     fs.rmSync(tmp, { force: true });
+    throw err;
   }
+}
+
+/** Moves a staged file to its content address, where it can be served. */
+export function promoteStaged(dir: string, staged: StagedFile): StoredFile {
+  const dest = artifactPath(dir, staged.sha256);
+  fs.mkdirSync(path.dirname(dest), { recursive: true });
+  fs.renameSync(staged.path, dest); // same bytes → same name, so a concurrent duplicate upload is harmless
+  const { path: _p, ...file } = staged;
+  return file;
+}
+
+/** Moves a staged file out of reach of every serving path, kept for investigation (UPD-01). */
+export function quarantineStaged(dir: string, staged: StagedFile): void {
+  const dest = path.join(dir, "quarantine", staged.sha256);
+  fs.mkdirSync(path.dirname(dest), { recursive: true });
+  fs.renameSync(staged.path, dest);
+}
+
+export async function storeStream(dir: string, body: NodeJS.ReadableStream | AsyncIterable<Uint8Array>, maxBytes: number): Promise<StoredFile> {
+  return promoteStaged(dir, await stageStream(dir, body, maxBytes));
 }
 
 export type ByteRange = { start: number; end: number };

@@ -86,9 +86,12 @@ async function denyForeign(db: Db, d: DeviceSession, origin: Origin, what: strin
   throw new NotFoundError("No such action for this device.");
 }
 
+/** Set together with the artifact, so always present once a package can be served. */
+const packageName = (r: { filename: string | null }) => r.filename ?? "firmware.bin";
+
 function deploymentJson(origin: string, cfg: DdiConfig, d: DeviceSession, row: NonNullable<Awaited<ReturnType<typeof actionWithRelease>>>) {
   const base = controllerBase(origin, cfg, d.serial);
-  const href = `${base}/softwaremodules/${row.release.id}/artifacts/${encodeURIComponent(row.release.filename)}`;
+  const href = `${base}/softwaremodules/${row.release.id}/artifacts/${encodeURIComponent(packageName(row.release))}`;
   return {
     id: String(row.action.id),
     deployment: {
@@ -101,7 +104,7 @@ function deploymentJson(origin: string, cfg: DdiConfig, d: DeviceSession, row: N
           name: row.modelName,
           artifacts: [
             {
-              filename: row.release.filename,
+              filename: packageName(row.release),
               hashes: { sha1: row.artifact.sha1.toLowerCase(), md5: row.artifact.md5, sha256: row.artifact.sha256 },
               size: row.artifact.size,
               _links: {
@@ -144,7 +147,7 @@ export async function deploymentManifest(db: Db, d: DeviceSession, cfg: DdiConfi
     controllerId: d.serial,
     actionId,
     release: { version: row.release.version, securityVersion: row.release.securityVersion },
-    artifact: { filename: row.release.filename, sha256: row.artifact.sha256, size: row.artifact.size },
+    artifact: { filename: packageName(row.release), sha256: row.artifact.sha256, size: row.artifact.size },
     issuedAt: now.toISOString(),
     expiresAt: new Date(now.getTime() + cfg.manifestTtlHours * 3_600_000).toISOString(),
   });

@@ -11,7 +11,7 @@ import { requestCtx, requirePagePermission } from "@/lib/auth/session";
 import { NotFoundError, ValidationError } from "@/lib/services/errors";
 import { deviceActions, latestActionFeedback } from "@/lib/services/deployments/actions";
 import { deviceUpdateStatus } from "@/lib/services/deployments/device-status";
-import { assignableReleases } from "@/lib/services/deployments/releases";
+import { assignableReleases } from "@/lib/services/releases/queries";
 import { BLOCKER_LABELS } from "@/lib/services/safety/install-gate";
 import { getDevice } from "@/lib/services/inventory/device";
 import { ACTION_STATE_LABELS, OPEN_ACTION_STATES } from "@/lib/domain";
