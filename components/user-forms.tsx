@@ -57,12 +57,12 @@ export function UserRowControls({ user, self }: { user: { id: number; username: 
             <option key={r} value={r}>{ROLE_LABELS[r]}</option>
           ))}
         </select>
-        <button type="submit" className="btn-secondary py-1" disabled={pending}>Change role</button>
+        <button type="submit" className="btn-secondary py-1 whitespace-nowrap" disabled={pending}>Change role</button>
       </form>
       <form action={action}>
         <input type="hidden" name="userId" value={user.id} />
         <input type="hidden" name="active" value={user.active ? "false" : "true"} />
-        <button type="submit" className={user.active ? "btn-danger py-1" : "btn-secondary py-1"} disabled={pending}>
+        <button type="submit" className={`${user.active ? "btn-danger" : "btn-secondary"} py-1 whitespace-nowrap`} disabled={pending}>
           {user.active ? `Disable ${user.username}` : `Enable ${user.username}`}
         </button>
       </form>

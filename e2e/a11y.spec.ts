@@ -64,9 +64,28 @@ test.describe("console pages as admin", () => {
     await expectNoViolations(page);
   });
 
-  test("releases, with the package upload form", async ({ page }) => {
+  test("releases list and the intake form", async ({ page }) => {
     await page.goto("/releases");
-    await expect(page.getByRole("heading", { name: "Upload a firmware package" })).toBeVisible();
+    await expect(page.getByTestId("release-rows")).toBeVisible();
+    await expectNoViolations(page);
+    await page.getByTestId("new-release").click();
+    await expect(page.getByTestId("intake-form")).toBeVisible();
+    await expectNoViolations(page);
+  });
+
+  test("a release awaiting approval, and its signed record", async ({ page }) => {
+    await page.goto("/releases?state=in_review");
+    await page.getByTestId("release-rows").getByRole("link").first().click();
+    await expect(page.getByTestId("sign-form")).toBeVisible();
+    await expectNoViolations(page);
+    await page.goto(`${new URL(page.url()).pathname}/record`);
+    await expect(page.getByTestId("signed-record")).toBeVisible();
+    await expectNoViolations(page);
+  });
+
+  test("briefings with coverage", async ({ page }) => {
+    await page.goto("/briefings");
+    await expect(page.getByTestId("briefing").first()).toBeVisible();
     await expectNoViolations(page);
   });
 });

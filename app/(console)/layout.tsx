@@ -11,7 +11,7 @@ export default async function ConsoleLayout({ children }: { children: React.Reac
   const items = NAV.filter((item) => can(user.role, item.permission)).map(({ href, label }) => ({ href, label }));
   return (
     <div className="flex min-h-screen">
-      <aside className="flex w-56 shrink-0 flex-col bg-brand-800 px-3 py-5 text-white">
+      <aside className="flex w-56 shrink-0 print:hidden flex-col bg-brand-800 px-3 py-5 text-white">
         <p className="px-3 text-xl font-semibold tracking-tight">Corridor</p>
         <p className="mb-6 px-3 text-xs text-brand-100">{env.demo ? "Demo hospital" : "Clinical engineering"}</p>
         <nav aria-label="Main">
@@ -27,7 +27,7 @@ export default async function ConsoleLayout({ children }: { children: React.Reac
           </form>
         </div>
       </aside>
-      <main className="min-w-0 flex-1 px-8 py-6">{children}</main>
+      <main className="min-w-0 flex-1 px-8 py-6 print:p-0">{children}</main>
     </div>
   );
 }

@@ -1,17 +1,24 @@
+import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Db, DbHandle } from "@/db/client";
-import { randomBytes } from "node:crypto";
-import { deviceCredentials, devices, units, type User } from "@/db/schema";
+import { generateKeyPairSync, randomBytes } from "node:crypto";
+import { auditEvents, deviceCredentials, devices, units, users, type Release, type User } from "@/db/schema";
 import { seedDemo } from "@/db/seed/demo";
+import { publicKeyPem } from "@/db/seed/governed-release";
 import { can, PERMISSIONS } from "@/lib/auth/permissions";
 import { ROLES, type Role } from "@/lib/domain";
+import { env } from "@/lib/env";
 import { systemActor, type Actor } from "@/lib/services/actor";
 import { assignRelease } from "@/lib/services/deployments/actions";
-import { registerUploadedRelease } from "@/lib/services/deployments/releases";
 import { ForbiddenError, UnauthenticatedError } from "@/lib/services/errors";
+import { setUserUnits } from "@/lib/services/releases/briefings";
+import { addEvidence } from "@/lib/services/releases/intake";
+import { SIGNING_FAILURE_LIMIT } from "@/lib/services/releases/signatures";
+import { addVendorKey } from "@/lib/services/releases/vendor-keys";
 import {
-  auditHighWater, auditRowsAfter, createTestDevice, createTestPlace, createTestUser, ctxFor, dataFingerprint, discoverOperations, openScratchDb, unique, userActor,
+  auditHighWater, auditRowsAfter, createTestDevice, createTestUser, ctxFor, dataFingerprint, discoverOperations, openScratchDb, TEST_PASSWORD, unique, userActor,
 } from "../db";
+import { BRIEFING, closeGov, contentOf, openGov, releaseIn, releaseInput, sbomBytes, upload, type Gov } from "../release-fixtures";
 
 /**
  * ACC-02 / WEB-01: every operation in lib/services is called by every role and by an anonymous
@@ -27,18 +34,34 @@ type World = {
   deviceId: number;
   unitId: number;
   targetUserId: number;
-  /** A model with an approved release (hardware "A", security version 1), for update assignments. */
-  place: Awaited<ReturnType<typeof createTestPlace>>;
+  /** Releases of one model (whose manufacturer the vendor account works for), in the states fixtures need. */
+  gov: Gov;
+  /** gov's model (hardware "A", security version 1), for update assignments. */
+  place: Gov["place"];
+  /** Approved, with a briefing; the clinician is assigned to its unit. */
   releaseId: number;
+  draft: Release;
+  verified: Release;
+  evidenceId: number;
 };
 
-const hex = (bytes: number) => randomBytes(bytes).toString("hex");
 const systemCtx = (db: Db) => ({ db, actor: systemActor("permission-matrix fixture") });
 /** A device that has no open update, of the world's release model. */
 const freshDevice = async (w: World) => (await createTestDevice(w.db, w.place, { hardwareRevision: "A", securityVersion: 1 })).id;
 
-/** A valid input for each operation, fresh on every call (some commands succeed only once per input). */
-const FIXTURES: Record<string, (w: World) => unknown> = {
+/** A draft of the world's model whose vendor package is verified. */
+async function draftWithPackage(w: World) {
+  const { release, pkg } = await releaseIn(w.gov, "draft");
+  await upload(w.gov, w.gov.submitter.ctx, release.id, pkg);
+  return release;
+}
+
+/**
+ * A valid input for each operation, fresh on every call (some commands succeed only once per input).
+ * `fresh` is true for callers the matrix allows: only they need state of their own (an approved release to
+ * withdraw, a locked account to unlock); refused callers get the same kind of input for shared records.
+ */
+const FIXTURES: Record<string, (w: World, fresh: boolean) => unknown> = {
   // Fixtures may prepare state (before the "unchanged" snapshot is taken) and return a promise.
   "audit.chain_status": () => ({}),
   "audit.export": () => ({ action: "authz." }),
@@ -55,6 +78,45 @@ const FIXTURES: Record<string, (w: World) => unknown> = {
   "devices.get": (w) => ({ deviceId: w.deviceId }),
   "devices.update_status": (w) => ({ deviceId: w.deviceId }),
   "releases.list": () => ({}),
+  "releases.create": (w) => releaseInput(w.gov),
+  "releases.update": async (w, fresh) => contentOf(fresh ? (await releaseIn(w.gov, "draft")).release : w.draft, { changeLog: unique("Edited ") }),
+  "releases.attach_sbom": async (w, fresh) => ({ releaseId: fresh ? (await draftWithPackage(w)).id : w.draft.id, filename: "sbom.json", bytes: sbomBytes("ab".repeat(32)) }),
+  "releases.submit": async (w, fresh) => ({ releaseId: fresh ? (await draftWithPackage(w)).id : w.draft.id }),
+  "releases.verify": async (w, fresh) => ({ releaseId: fresh ? (await releaseIn(w.gov, "submitted")).release.id : w.draft.id }),
+  "releases.start_review": async (w, fresh) => ({ releaseId: fresh ? (await releaseIn(w.gov, "verified")).release.id : w.draft.id }),
+  "releases.add_evidence": (w) => ({ releaseId: w.verified.id, kind: "functional", outcome: "passed", acceptanceCriteria: "Bench test.", summary: unique("Passed ") }),
+  "releases.sign": (w) => ({ releaseId: w.verified.id, meaning: "reviewed", password: TEST_PASSWORD }),
+  "releases.withdraw": async (w, fresh) => ({ releaseId: fresh ? (await releaseIn(w.gov, "approved")).release.id : w.releaseId, password: TEST_PASSWORD, reason: "permission matrix" }),
+  "releases.recall": async (w, fresh) => ({ releaseId: fresh ? (await releaseIn(w.gov, "approved")).release.id : w.releaseId, password: TEST_PASSWORD, reason: "permission matrix" }),
+  "releases.get": (w) => ({ releaseId: w.releaseId }),
+  "releases.sbom_diff": (w) => ({ releaseId: w.releaseId }),
+  "releases.history": (w) => ({ releaseId: w.releaseId }),
+  "releases.evidence_file": (w) => ({ evidenceId: w.evidenceId }),
+  "users.unlock_signing": async (w, fresh) => {
+    if (!fresh) return { userId: w.targetUserId };
+    const locked = await createTestUser(w.db, "biomed");
+    const rows = Array.from({ length: SIGNING_FAILURE_LIMIT }, () => ({ actorType: "user", actorId: String(locked.id), action: "signature.password_rejected", outcome: "denied" }));
+    await w.db.insert(auditEvents).values(rows);
+    return { userId: locked.id };
+  },
+  "users.signing_locks": () => ({}),
+  "users.unit_assignments": () => ({}),
+  "users.set_units": (w) => ({ userId: w.targetUserId, unitIds: [w.unitId] }),
+  "policies.list": () => ({}),
+  "policies.save": () => ({ criticality: "other", riskClass: "routine", requiredRoles: ["biomed"], minSigners: 2, requiredEvidence: ["functional"], maxIssueSeverity: "medium" }),
+  "vendor_keys.add": (w) => ({ manufacturerId: w.place.manufacturer.id, label: unique("key "), pem: publicKeyPem(generateKeyPairSync("ed25519").privateKey) }),
+  "vendor_keys.retire": async (w) => {
+    const key = await addVendorKey(w.gov.admin.ctx, { manufacturerId: w.place.manufacturer.id, label: "to retire", pem: publicKeyPem(generateKeyPairSync("ed25519").privateKey) });
+    return { keyId: key.id, reason: "permission matrix" };
+  },
+  "vendor_keys.list": () => ({}),
+  "manufacturers.list": () => ({}),
+  "briefings.save": (w) => ({ releaseId: w.draft.id, ...BRIEFING, staffActions: unique("Check the pump ") }),
+  "briefings.list": () => ({}),
+  "briefings.acknowledge": (w) => ({ releaseId: w.releaseId, unitId: w.place.unit.id }),
+  "briefings.report_problem": (w) => ({ releaseId: w.releaseId, unitId: w.place.unit.id, description: "The alarm sounded twice.", patientHarm: false }),
+  "briefings.coverage": (w) => ({ releaseId: w.releaseId }),
+  "briefings.problem_reports": (w) => ({ releaseId: w.releaseId }),
   "devices.list": () => ({ status: "active", limit: 5 }),
   "devices.provision_token": (w) => ({ deviceId: w.deviceId }),
   "devices.revoke_token": async (w) => {
@@ -69,23 +131,11 @@ const FIXTURES: Record<string, (w: World) => unknown> = {
   "devices.update": (w) => ({ deviceId: w.deviceId, hardwareRevision: unique("rev-"), reason: "permission matrix" }),
   "models.list": () => ({}),
   "releases.assignable": (w) => ({ deviceId: w.deviceId }),
-  "releases.register_upload": (w) => releaseUpload(w.place.model.id),
   "users.create": () => ({ username: unique("matrix."), displayName: "Matrix Person", role: "clinician", password: "violet staircase 1987 lantern" }),
   "users.list": () => ({}),
   "users.update": (w) => ({ userId: w.targetUserId, displayName: unique("Renamed ") }),
   "windows.set": (w) => ({ unitId: w.unitId, windows: [{ rrule: "FREQ=WEEKLY;BYDAY=TU,TH", startsAt: "02:00", durationMinutes: 120, label: unique("night ") }] }),
 };
-
-function releaseUpload(modelId: number) {
-  return {
-    modelId,
-    version: unique("1.0."),
-    securityVersion: 1,
-    hardwareRevisions: "A",
-    filename: "firmware.swu",
-    file: { sha256: hex(32), sha1: hex(20), md5: hex(16), size: 4096 },
-  };
-}
 
 type Caller = { label: string; role: Role | null; actor: () => Actor | null };
 
@@ -107,12 +157,25 @@ beforeAll(async () => {
   const target = await createTestUser(db, "clinician");
   const [device] = await db.select({ id: devices.id }).from(devices).limit(1);
   const [unit] = await db.select({ id: units.id }).from(units).limit(1);
-  const place = await createTestPlace(db);
-  const release = (await registerUploadedRelease(systemCtx(db), releaseUpload(place.model.id))) as { id: number };
-  world = { db, deviceId: device!.id, unitId: unit!.id, targetUserId: target.id, place, releaseId: release.id };
+  const gov = await openGov(handle);
+  // Evidence attachments go to the artifact store; keep them in this file's temporary one.
+  env.artifactDir = gov.dir;
+  await db.update(users).set({ manufacturerId: gov.place.manufacturer.id }).where(eq(users.id, actors.vendor!.id));
+  actors.vendor = { ...actors.vendor!, manufacturerId: gov.place.manufacturer.id };
+  await setUserUnits(gov.admin.ctx, { userId: actors.clinician!.id, unitIds: [gov.place.unit.id] });
+  const approved = (await releaseIn(gov, "approved", { briefing: true })).release;
+  const verified = (await releaseIn(gov, "verified")).release;
+  const evidence = await addEvidence(gov.reviewer.ctx, {
+    releaseId: verified.id, kind: "security", outcome: "passed", acceptanceCriteria: "Scan.", summary: "Clean.", attachment: { filename: "scan.txt", bytes: Buffer.from("no findings") },
+  });
+  world = {
+    db, deviceId: device!.id, unitId: unit!.id, targetUserId: target.id, gov, place: gov.place, releaseId: approved.id,
+    draft: (await releaseIn(gov, "draft")).release, verified, evidenceId: evidence.id,
+  };
 });
 
 afterAll(async () => {
+  await closeGov(world?.gov, { keepDb: true });
   await handle?.close();
 });
 
@@ -151,7 +214,7 @@ for (const op of operations) {
         const { db } = world;
         const actor = caller.actor();
         const ctx = ctxFor(db, actor);
-        const input = await fixture(world);
+        const input = await fixture(world, allowed);
         const hw = await auditHighWater(db);
 
         if (allowed) {

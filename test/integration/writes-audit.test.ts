@@ -1,20 +1,27 @@
-import { randomBytes } from "node:crypto";
-import { eq, sql } from "drizzle-orm";
+import { and, eq, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { queryRows, type Db, type DbHandle } from "@/db/client";
 import { deviceCredentials, devices, users, type Device, type User } from "@/db/schema";
 import { assignRelease, cancelAction } from "@/lib/services/deployments/actions";
 import { provisionDeviceToken, revokeDeviceToken } from "@/lib/services/deployments/credentials";
-import { registerUploadedRelease } from "@/lib/services/deployments/releases";
+import { generateKeyPairSync } from "node:crypto";
+import { approvalPolicies, auditEvents } from "@/db/schema";
+import { publicKeyPem } from "@/db/seed/governed-release";
+import { acknowledgeBriefing, reportProblem, saveBriefing, setUserUnits } from "@/lib/services/releases/briefings";
+import { addEvidence, attachSbom, createRelease, startReview, submitRelease, updateRelease, verifyRelease } from "@/lib/services/releases/intake";
+import { savePolicy } from "@/lib/services/releases/policies";
+import { recallRelease, signRelease, SIGNING_FAILURE_LIMIT, unlockSigning, withdrawRelease } from "@/lib/services/releases/signatures";
+import { addVendorKey, retireVendorKey } from "@/lib/services/releases/vendor-keys";
 import { setUnitWindows } from "@/lib/services/deployments/windows";
 import { startAuditExport, verifyAuditChain } from "@/lib/services/audit/audit-trail";
 import { updateDevice } from "@/lib/services/inventory/device";
 import { ValidationError } from "@/lib/services/errors";
 import { createUser, updateUser } from "@/lib/services/users/manage-users";
 import {
-  auditHighWater, auditRowsAfter, caught, createTestDevice, createTestPlace, createTestUser, ctxFor, dataFingerprint, dbNow,
-  discoverOperations, openTestDb, unique, userActor,
+  auditHighWater, auditRowsAfter, caught, createTestDevice, createTestPlace, createTestUser, ctxFor, dataFingerprint, dbErrorOf, dbNow,
+  discoverOperations, openTestDb, TEST_PASSWORD, unique, userActor,
 } from "../db";
+import { BRIEFING, closeGov, contentOf, openGov, person, releaseIn, releaseInput, sbomBytes, upload, type Gov } from "../release-fixtures";
 
 /** AUD-01 / AUD-02: every write leaves exactly one complete audit row; rejected input leaves nothing. */
 
@@ -23,6 +30,8 @@ let db: Db;
 let admin: User;
 let biomed: User;
 let place: Awaited<ReturnType<typeof createTestPlace>>;
+/** Releases through the real services, on a model of their own. */
+let gov: Gov;
 
 beforeAll(async () => {
   handle = await openTestDb();
@@ -30,9 +39,12 @@ beforeAll(async () => {
   admin = await createTestUser(db, "admin");
   biomed = await createTestUser(db, "biomed");
   place = await createTestPlace(db);
+  gov = await openGov(handle);
 });
 afterAll(async () => {
-  await handle?.close();
+  // Policies are global: do not leave this file's one to later files sharing a PostgreSQL database.
+  await db?.delete(approvalPolicies).where(and(eq(approvalPolicies.criticality, "other"), eq(approvalPolicies.riskClass, "routine")));
+  await closeGov(gov);
 });
 
 const nameOf = (u: User) => `${u.displayName} (${u.username})`;
@@ -40,7 +52,10 @@ const nameOf = (u: User) => `${u.displayName} (${u.username})`;
 /** The commands this file proves; a new command must be added here with its own test. */
 const COVERED_COMMANDS = [
   "users.create", "users.update", "devices.update", "audit.verify", "audit.export",
-  "devices.provision_token", "devices.revoke_token", "releases.register_upload", "deployments.assign", "deployments.cancel", "windows.set",
+  "devices.provision_token", "devices.revoke_token", "deployments.assign", "deployments.cancel", "windows.set",
+  "releases.create", "releases.update", "releases.attach_sbom", "releases.submit", "releases.verify", "releases.start_review",
+  "releases.add_evidence", "releases.sign", "releases.withdraw", "releases.recall", "users.unlock_signing", "policies.save",
+  "vendor_keys.add", "vendor_keys.retire", "briefings.save", "briefings.acknowledge", "briefings.report_problem", "users.set_units",
 ];
 
 /** Runs `fn`, asserts it wrote exactly one audit row, and returns that row with the DB time after the call. */
@@ -61,6 +76,7 @@ describe("AUD-01: every command writes exactly one audit row", () => {
   it("AUD-01: every command in lib/services is covered by a test in this file", async () => {
     const commands = (await discoverOperations()).filter((o) => o.kind === "command").map((o) => o.name);
     expect(commands.filter((c) => !COVERED_COMMANDS.includes(c))).toEqual([]);
+    expect(COVERED_COMMANDS.filter((c) => !SAME_TRANSACTION[c])).toEqual([]);
   });
 
   it("AUD-01/AUD-02: createUser records who, what, where and the new values, without the password", async () => {
@@ -158,17 +174,6 @@ describe("AUD-01: every command writes exactly one audit row", () => {
 });
 
 describe("AUD-01: device credentials, releases, deployments and windows", () => {
-  const hex = (bytes: number) => randomBytes(bytes).toString("hex");
-  const upload = () => ({
-    modelId: place.model.id,
-    version: unique("2.0."),
-    securityVersion: 1,
-    hardwareRevisions: "A, B",
-    filename: "pump-fw.swu",
-    notes: "integration test",
-    file: { sha256: hex(32), sha1: hex(20), md5: hex(16), size: 123_456 },
-  });
-
   it("AUD-01/AUD-11: provisioning, rotating and revoking a device token are audited without the token or its hash", async () => {
     const device = await createTestDevice(db, place);
     const ctx = ctxFor(db, userActor(admin));
@@ -206,19 +211,19 @@ describe("AUD-01: device credentials, releases, deployments and windows", () => 
     expect(revoked.row.before).toEqual({ tokenHint: issued!.token.slice(-4) });
   });
 
-  it("AUD-01: registering an uploaded release records the release and its digest", async () => {
-    const input = upload();
+  it("AUD-01: creating a release records its content", async () => {
+    const input = releaseInput(gov);
     let release: { id: number } | undefined;
     const { row } = await oneAuditRow(async () => {
-      release = await registerUploadedRelease(ctxFor(db, userActor(admin)), input);
+      release = await createRelease(gov.submitter.ctx, input);
     });
-    expect(row).toMatchObject({ action: "release.uploaded", entityType: "release", entityId: String(release!.id), actorId: String(admin.id) });
-    expect(row.after).toMatchObject({ id: release!.id, modelId: place.model.id, version: input.version, securityVersion: 1, hardwareRevisions: ["A", "B"], sha256: input.file.sha256, size: input.file.size });
+    expect(row).toMatchObject({ action: "release.created", entityType: "release", entityId: String(release!.id), actorId: String(gov.submitter.user.id) });
+    expect(row.after).toEqual({ ...input });
   });
 
   it("AUD-01: assigning and cancelling an update record the deployment action with before/after state", async () => {
-    const release = await registerUploadedRelease(ctxFor(db, userActor(admin)), upload());
-    const device = await createTestDevice(db, place, { hardwareRevision: "A", securityVersion: 1 });
+    const { release } = await releaseIn(gov, "approved");
+    const device = await createTestDevice(db, gov.place, { hardwareRevision: "A", securityVersion: 1 });
     const ctx = ctxFor(db, userActor(biomed));
     let action: { id: number } | undefined;
     const assigned = await oneAuditRow(async () => {
@@ -331,4 +336,269 @@ describe("AUD-01: invalid input is refused before anything is written", () => {
     const nothing = await refused(() => updateUser(asAdmin(), { userId: target.id }));
     expect(nothing.message).toMatch(/nothing to change/i);
   });
+});
+
+// ---------------------------------------------------------------------------------------------------------
+
+/**
+ * How to make each command write its audit row: `prepare` sets up what the command needs and returns the
+ * call, which must be repeatable after a rollback. `action` is the audit row that is made to fail.
+ */
+type SameTxCase = { action: string; changesData?: false; prepare: () => Promise<() => Promise<unknown>> };
+
+const asAdmin = () => ctxFor(db, userActor(admin));
+const asBiomed = () => ctxFor(db, userActor(biomed));
+const draftWithPackage = async () => {
+  const { release, pkg } = await releaseIn(gov, "draft");
+  await upload(gov, gov.submitter.ctx, release.id, pkg);
+  return { release, pkg };
+};
+const approvedWithBriefing = async () => {
+  const clinician = await person(db, "clinician", "Tess Nurse");
+  await setUserUnits(gov.admin.ctx, { userId: clinician.user.id, unitIds: [gov.place.unit.id] });
+  return { clinician, release: (await releaseIn(gov, "approved", { briefing: true })).release };
+};
+
+const SAME_TRANSACTION: Record<string, SameTxCase> = {
+  "users.create": {
+    action: "user.create",
+    prepare: async () => {
+      const input = { username: unique("tx."), displayName: "Tx Person", role: "clinician" as const, password: "violet staircase 1987 lantern" };
+      return () => createUser(asAdmin(), input);
+    },
+  },
+  "users.update": {
+    action: "user.update",
+    prepare: async () => {
+      const target = await createTestUser(db, "clinician");
+      return () => updateUser(asAdmin(), { userId: target.id, displayName: "Tx Renamed" });
+    },
+  },
+  "devices.update": {
+    action: "device.update",
+    prepare: async () => {
+      const device = await createTestDevice(db, place);
+      return () => updateDevice(asBiomed(), { deviceId: device.id, status: "maintenance", reason: "tx" });
+    },
+  },
+  "audit.verify": {
+    action: "audit.verify",
+    changesData: false,
+    prepare: async () => {
+      const auditor = await createTestUser(db, "auditor");
+      return () => verifyAuditChain(ctxFor(db, userActor(auditor)), {});
+    },
+  },
+  "audit.export": {
+    action: "audit.export",
+    changesData: false,
+    prepare: async () => {
+      const auditor = await createTestUser(db, "auditor");
+      return () => startAuditExport(ctxFor(db, userActor(auditor)), { action: "device." });
+    },
+  },
+  "devices.provision_token": {
+    action: "device.token_provisioned",
+    prepare: async () => {
+      const device = await createTestDevice(db, place);
+      return () => provisionDeviceToken(asAdmin(), { deviceId: device.id });
+    },
+  },
+  "devices.revoke_token": {
+    action: "device.token_revoked",
+    prepare: async () => {
+      const device = await createTestDevice(db, place);
+      await provisionDeviceToken(asAdmin(), { deviceId: device.id });
+      return () => revokeDeviceToken(asAdmin(), { deviceId: device.id });
+    },
+  },
+  "deployments.assign": {
+    action: "deployment.assigned",
+    prepare: async () => {
+      const { release } = await releaseIn(gov, "approved");
+      const device = await createTestDevice(db, gov.place);
+      return () => assignRelease(asBiomed(), { deviceId: device.id, releaseId: release.id });
+    },
+  },
+  "deployments.cancel": {
+    action: "deployment.cancel",
+    prepare: async () => {
+      const { release } = await releaseIn(gov, "approved");
+      const action = await assignRelease(asBiomed(), { deviceId: (await createTestDevice(db, gov.place)).id, releaseId: release.id });
+      return () => cancelAction(asBiomed(), { actionId: action.id, reason: "tx" });
+    },
+  },
+  "windows.set": {
+    action: "unit.windows_set",
+    prepare: async () => {
+      const own = await createTestPlace(db);
+      return () => setUnitWindows(asBiomed(), { unitId: own.unit.id, windows: [{ rrule: "FREQ=DAILY", startsAt: "02:00", durationMinutes: 60 }] });
+    },
+  },
+  "releases.create": { action: "release.created", prepare: async () => { const input = releaseInput(gov); return () => createRelease(gov.submitter.ctx, input); } },
+  "releases.update": {
+    action: "release.updated",
+    prepare: async () => {
+      const { release } = await releaseIn(gov, "draft");
+      return () => updateRelease(gov.reviewer.ctx, contentOf(release, { changeLog: "Changed in a transaction." }));
+    },
+  },
+  "releases.attach_sbom": {
+    action: "release.sbom_attached",
+    prepare: async () => {
+      const { release, pkg } = await draftWithPackage();
+      return () => attachSbom(gov.submitter.ctx, { releaseId: release.id, filename: "sbom.json", bytes: sbomBytes(pkg.sha256) });
+    },
+  },
+  "releases.submit": {
+    action: "release.state_changed",
+    prepare: async () => {
+      const { release } = await draftWithPackage();
+      return () => submitRelease(gov.submitter.ctx, { releaseId: release.id });
+    },
+  },
+  "releases.verify": {
+    action: "release.state_changed",
+    prepare: async () => {
+      const { release } = await releaseIn(gov, "submitted");
+      return () => verifyRelease(gov.reviewer.ctx, { releaseId: release.id });
+    },
+  },
+  "releases.start_review": {
+    action: "release.state_changed",
+    prepare: async () => {
+      const { release } = await releaseIn(gov, "verified");
+      return () => startReview(gov.reviewer.ctx, { releaseId: release.id });
+    },
+  },
+  "releases.add_evidence": {
+    action: "release.evidence_added",
+    prepare: async () => {
+      const { release } = await releaseIn(gov, "verified");
+      return () => addEvidence(gov.reviewer.ctx, { releaseId: release.id, kind: "functional", outcome: "passed", acceptanceCriteria: "Bench.", summary: "Passed." });
+    },
+  },
+  "releases.sign": {
+    action: "release.signed",
+    prepare: async () => {
+      const { release } = await releaseIn(gov, "in_review");
+      await addEvidence(gov.reviewer.ctx, { releaseId: release.id, kind: "functional", outcome: "passed", acceptanceCriteria: "Bench.", summary: "Passed." });
+      await signRelease(gov.approvers[0].ctx, { releaseId: release.id, meaning: "approved", password: TEST_PASSWORD });
+      // The second approval also moves the release to approved: all of it rolls back together.
+      return () => signRelease(gov.approvers[1].ctx, { releaseId: release.id, meaning: "approved", password: TEST_PASSWORD });
+    },
+  },
+  "releases.withdraw": {
+    action: "release.state_changed",
+    prepare: async () => {
+      const { release } = await releaseIn(gov, "approved");
+      return () => withdrawRelease(gov.admin.ctx, { releaseId: release.id, password: TEST_PASSWORD, reason: "tx" });
+    },
+  },
+  "releases.recall": {
+    action: "release.state_changed",
+    prepare: async () => {
+      const { release } = await releaseIn(gov, "approved");
+      return () => recallRelease(gov.admin.ctx, { releaseId: release.id, password: TEST_PASSWORD, reason: "tx" });
+    },
+  },
+  "users.unlock_signing": {
+    action: "signature.unlocked",
+    // The lock lives in the audit trail, so lifting it changes no other table.
+    changesData: false,
+    prepare: async () => {
+      const locked = await createTestUser(db, "biomed");
+      await db.insert(auditEvents).values(Array.from({ length: SIGNING_FAILURE_LIMIT }, () => ({ actorType: "user", actorId: String(locked.id), action: "signature.password_rejected" })));
+      return () => unlockSigning(asAdmin(), { userId: locked.id });
+    },
+  },
+  "policies.save": {
+    action: "policy.saved",
+    prepare: async () => () =>
+      savePolicy(asAdmin(), { criticality: "other", riskClass: "routine", requiredRoles: ["biomed"], minSigners: 2, requiredEvidence: ["functional"], maxIssueSeverity: "medium" }),
+  },
+  "vendor_keys.add": {
+    action: "vendor_key.pinned",
+    prepare: async () => {
+      const pem = publicKeyPem(generateKeyPairSync("ed25519").privateKey);
+      return () => addVendorKey(asAdmin(), { manufacturerId: gov.place.manufacturer.id, label: "tx key", pem });
+    },
+  },
+  "vendor_keys.retire": {
+    action: "vendor_key.retired",
+    prepare: async () => {
+      const key = await addVendorKey(asAdmin(), { manufacturerId: gov.place.manufacturer.id, label: "tx key", pem: publicKeyPem(generateKeyPairSync("ed25519").privateKey) });
+      return () => retireVendorKey(asAdmin(), { keyId: key.id, reason: "compromised" });
+    },
+  },
+  "briefings.save": {
+    action: "briefing.saved",
+    prepare: async () => {
+      const { release } = await releaseIn(gov, "draft");
+      return () => saveBriefing(gov.submitter.ctx, { releaseId: release.id, ...BRIEFING });
+    },
+  },
+  "briefings.acknowledge": {
+    action: "briefing.acknowledged",
+    prepare: async () => {
+      const { clinician, release } = await approvedWithBriefing();
+      return () => acknowledgeBriefing(clinician.ctx, { releaseId: release.id, unitId: gov.place.unit.id });
+    },
+  },
+  "briefings.report_problem": {
+    action: "briefing.problem_reported",
+    prepare: async () => {
+      const { clinician, release } = await approvedWithBriefing();
+      return () => reportProblem(clinician.ctx, { releaseId: release.id, unitId: gov.place.unit.id, description: "Alarm twice.", patientHarm: false });
+    },
+  },
+  "users.set_units": {
+    action: "user.units_set",
+    prepare: async () => {
+      const target = await createTestUser(db, "clinician");
+      return () => setUserUnits(asAdmin(), { userId: target.id, unitIds: [gov.place.unit.id] });
+    },
+  },
+};
+
+/** Runs `fn` while a trigger makes every insert of audit action `action` fail; returns what `fn` threw. */
+async function withFailingAudit(action: string, fn: () => Promise<unknown>): Promise<unknown> {
+  const fnName = sql.identifier(unique("test_fail_audit_fn_").toLowerCase());
+  const trg = sql.identifier(unique("test_fail_audit_trg_").toLowerCase());
+  if (!/^[a-z_.]+$/.test(action)) throw new Error(`unexpected action ${action}`);
+  await db.execute(sql`CREATE FUNCTION ${fnName}() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+      IF NEW.action = '${sql.raw(action)}' THEN RAISE EXCEPTION 'injected audit failure for %', NEW.action; END IF;
+      RETURN NEW;
+    END $$`);
+  await db.execute(sql`CREATE TRIGGER ${trg} BEFORE INSERT ON audit_events FOR EACH ROW EXECUTE FUNCTION ${fnName}()`);
+  try {
+    return await caught(fn);
+  } finally {
+    await db.execute(sql`DROP TRIGGER IF EXISTS ${trg} ON audit_events`);
+    await db.execute(sql`DROP FUNCTION IF EXISTS ${fnName}()`);
+  }
+}
+
+describe("AUD-01: each command's audit row is written in the same transaction as its change", () => {
+  for (const name of COVERED_COMMANDS) {
+    it(`AUD-01: ${name}: when its audit row cannot be stored nothing changes; otherwise both are stored`, async () => {
+      const c = SAME_TRANSACTION[name];
+      if (!c) throw new Error(`No SAME_TRANSACTION case for ${name}`);
+      const call = await c.prepare();
+      const before = await dataFingerprint(db);
+      const hw = await auditHighWater(db);
+      const err = await withFailingAudit(c.action, call);
+      expect(dbErrorOf(err).message).toContain(`injected audit failure for ${c.action}`);
+      expect(await dataFingerprint(db)).toEqual(before);
+      expect(await auditRowsAfter(db, hw)).toEqual([]);
+
+      await call();
+      const rows = await auditRowsAfter(db, hw);
+      expect(rows.map((r) => r.action)).toContain(c.action);
+      expect(rows.every((r) => r.outcome === "success")).toBe(true);
+      if (c.changesData === false) expect(await dataFingerprint(db)).toEqual(before);
+      else expect(await dataFingerprint(db)).not.toEqual(before);
+    });
+  }
 });

@@ -189,12 +189,18 @@ export async function startServer(opts: { appDir: string; port: number; env: Rec
 
 export type KeyPair = { key: string; cert: string };
 
-/** A throw-away self-signed signer (no EKU, so SWUpdate's default purpose check accepts it). */
+/**
+ * A throw-away self-signed signer (no EKU, so SWUpdate's default purpose check accepts it). The serial
+ * always has 20 significant bytes, so two signers whose names have the same length produce CMS
+ * signatures of the same length (the store-substitution scenarios swap files of equal size).
+ */
 export function makeSigner(dir: string, name: string): KeyPair {
   fs.mkdirSync(dir, { recursive: true });
   const key = path.join(dir, `${name}.key.pem`);
   const cert = path.join(dir, `${name}.cert.pem`);
-  run("openssl", ["req", "-x509", "-newkey", "rsa:3072", "-nodes", "-keyout", key, "-out", cert, "-days", "2", "-subj", `/O=Corridor interop/CN=${name}`]);
+  const serial = randomBytes(20);
+  serial[0] = 0x40 | (serial[0]! & 0x3f);
+  run("openssl", ["req", "-x509", "-newkey", "rsa:3072", "-nodes", "-keyout", key, "-out", cert, "-days", "2", "-set_serial", `0x${serial.toString("hex")}`, "-subj", `/O=Corridor interop/CN=${name}`]);
   return { key, cert };
 }
 
@@ -253,19 +259,60 @@ export function buildSwu(spec: SwuSpec): string {
 };
 `;
   fs.writeFileSync(path.join(d, "sw-description"), description);
-  run("openssl", ["cms", "-sign", "-in", "sw-description", "-out", "sw-description.sig", "-signer", spec.signer.cert, "-inkey", spec.signer.key, "-outform", "DER", "-nosmimecap", "-binary"], { cwd: d });
-  if (spec.tamperAfterSigning) {
-    const bytes = fs.readFileSync(path.join(d, "payload.bin"));
-    const at = bytes.length >> 1;
-    bytes[at] = bytes[at]! ^ 0xff;
-    fs.writeFileSync(path.join(d, "payload.bin"), bytes);
-  }
-  const swu = path.join(spec.dir, `${spec.name}.swu`);
+  signDescription(d, spec.signer);
+  if (spec.tamperAfterSigning) flipPayloadByte(d);
+  return pack(d, path.join(spec.dir, `${spec.name}.swu`));
+}
+
+function signDescription(d: string, signer: KeyPair) {
+  run("openssl", ["cms", "-sign", "-in", "sw-description", "-out", "sw-description.sig", "-signer", signer.cert, "-inkey", signer.key, "-outform", "DER", "-nosmimecap", "-binary"], { cwd: d });
+}
+
+function flipPayloadByte(d: string) {
+  const bytes = fs.readFileSync(path.join(d, "payload.bin"));
+  const at = bytes.length >> 1;
+  bytes[at] = bytes[at]! ^ 0xff;
+  fs.writeFileSync(path.join(d, "payload.bin"), bytes);
+}
+
+function pack(d: string, swu: string): string {
   // sw-description first, its signature second (SWUpdate refuses any other order).
   const r = spawnSync("bash", ["-c", "printf '%s\\n' sw-description sw-description.sig payload.bin payload.txt | cpio --quiet -o -H crc"], { cwd: d, encoding: "buffer", maxBuffer: 64 * 1024 * 1024 });
   if (r.status !== 0) throw new Error(`cpio failed: ${r.stderr.toString()}`);
   fs.writeFileSync(swu, r.stdout);
   return swu;
+}
+
+export type Forgery =
+  /** A payload byte changed after signing (sw-description and its signature kept). */
+  | { kind: "tamper" }
+  /** The same sw-description signed with another key. */
+  | { kind: "resign"; signer: KeyPair }
+  /** A properly signed package of the same payloads for other hardware, as the vendor ships for another board. */
+  | { kind: "hardware"; hardware: string[]; signer: KeyPair };
+
+/**
+ * A variant of an image built by `buildSwu`, made from the same files, so it has the same size: what an
+ * attacker with write access to the artifact store could put in place of the approved file.
+ */
+export function forgeSwu(swu: string, forgery: Forgery, label: string): string {
+  const src = swu.replace(/\.swu$/, "");
+  const d = `${src}-${label}`;
+  fs.cpSync(src, d, { recursive: true });
+  if (forgery.kind === "tamper") flipPayloadByte(d);
+  if (forgery.kind === "resign") signDescription(d, forgery.signer);
+  if (forgery.kind === "hardware") {
+    const file = path.join(d, "sw-description");
+    const text = fs.readFileSync(file, "utf8");
+    const changed = text.replace(/hardware-compatibility: \[[^\]]*\]/, `hardware-compatibility: [ ${forgery.hardware.map((h) => JSON.stringify(h)).join(", ")} ]`);
+    if (changed === text) throw new Error("no hardware-compatibility line to change");
+    fs.writeFileSync(file, changed);
+    signDescription(d, forgery.signer);
+  }
+  const out = pack(d, `${d}.swu`);
+  const [a, b] = [fs.statSync(swu).size, fs.statSync(out).size];
+  if (a !== b) throw new Error(`the forged image has ${b} bytes, the original ${a}: the store serves the recorded size, so they must match`);
+  return out;
 }
 
 // ------------------------------------------------------------------------------------------------

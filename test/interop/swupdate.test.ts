@@ -1,4 +1,4 @@
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import fs from "node:fs";
 import http from "node:http";
 import os from "node:os";
@@ -6,17 +6,22 @@ import path from "node:path";
 import { and, asc, eq } from "drizzle-orm";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { openDb, type DbHandle } from "@/db/client";
-import { actionFeedback, auditEvents, deploymentActions, deviceModels, deviceReports, devices, manufacturers, sites, units } from "@/db/schema";
-import type { ActionState } from "@/lib/domain";
+import {
+  actionFeedback, artifacts, auditEvents, deploymentActions, deviceModels, deviceReports, devices, manufacturers, quarantinedPackages, releases, sites, units, users,
+} from "@/db/schema";
+import { governedRelease, type Signer } from "@/db/seed/governed-release";
+import { hashPassword } from "@/lib/auth/password";
+import type { ActionState, Role } from "@/lib/domain";
 import { systemActor, type Ctx } from "@/lib/services/actor";
-import { storeStream } from "@/lib/services/artifacts/store";
+import { artifactPath } from "@/lib/services/artifacts/store";
 import { assignRelease, cancelAction } from "@/lib/services/deployments/actions";
 import { provisionDeviceToken } from "@/lib/services/deployments/credentials";
-import { registerUploadedRelease } from "@/lib/services/deployments/releases";
 import { setUnitWindows } from "@/lib/services/deployments/windows";
+import { createRelease } from "@/lib/services/releases/intake";
+import { addVendorKey } from "@/lib/services/releases/vendor-keys";
 import {
-  buildSwu, createDatabase, makeSigner, ROOT, run, sleep, startServer, startSwupdate, tail, waitFor,
-  type KeyPair, type Server, type SwupdateOptions, type SwupdateRun,
+  buildSwu, createDatabase, forgeSwu, makeSigner, ROOT, run, sleep, startServer, startSwupdate, tail, waitFor,
+  type Forgery, type KeyPair, type Server, type SwupdateOptions, type SwupdateRun,
 } from "./harness";
 import { HttpTap } from "./proxy";
 
@@ -42,6 +47,9 @@ let ctx: Ctx;
 let place: { unitId: number; modelId: number };
 let signer: KeyPair;
 let rogue: KeyPair;
+/** The people release governance needs: an administrator who pins the key and submits, a reviewer, two approvers. */
+let people: { admin: Ctx & { username: string; userId: number }; reviewer: Ctx; approvers: Signer[] };
+const PASSWORD = `interop-${randomBytes(12).toString("base64url")}`;
 let anyFailed = false;
 const running = new Set<SwupdateRun>();
 const taps = new Set<HttpTap>();
@@ -73,8 +81,24 @@ beforeAll(async () => {
   // Always open, so only the clinical-use report gates the offer.
   await setUnitWindows(ctx, { unitId: unit!.id, windows: [{ rrule: "FREQ=DAILY", startsAt: "00:00", durationMinutes: 1440 }] });
 
+  // Names of equal length: images re-signed by the rogue have the size of the signer's (see forgeSwu).
   signer = makeSigner(path.join(work, "keys"), "corridor-interop-signer");
-  rogue = makeSigner(path.join(work, "keys"), "corridor-interop-rogue");
+  rogue = makeSigner(path.join(work, "keys"), "corridor-interop-forger");
+
+  const hash = await hashPassword(PASSWORD);
+  const person = async (role: Role, label: string): Promise<Ctx & { username: string; userId: number }> => {
+    const username = `interop-${label}-${tag}`;
+    const [u] = await db().insert(users).values({ username, displayName: `Interop ${label}`, role, passwordHash: hash }).returning();
+    return { db: db(), actor: { type: "user", userId: u!.id, username, name: u!.displayName, role }, origin: {}, username, userId: u!.id };
+  };
+  const admin = await person("admin", "admin");
+  const reviewer = await person("biomed", "reviewer");
+  // The default policy for a life-supporting model's routine release: two people other than the
+  // submitter, one of them from biomedical engineering.
+  const approvers = [{ ctx: await person("biomed", "approver-biomed"), password: PASSWORD }, { ctx: await person("security", "approver-security"), password: PASSWORD }];
+  people = { admin, reviewer, approvers };
+  // The manufacturer's signing certificate, pinned by the administrator (UPD-01). The rogue's is not.
+  await addVendorKey(admin, { manufacturerId: maker!.id, label: "Interop signer", pem: fs.readFileSync(signer.cert, "utf8") });
 
   server = await startServer({
     appDir: APP_DIR,
@@ -157,8 +181,10 @@ async function newDevice(label: string): Promise<Device> {
   return { id: row!.id, serial, token, dir, rawTarget, rawOriginal, fileTarget: path.join(dir, "target", "installed", "payload.txt"), marker: path.join(dir, "rebooted.marker") };
 }
 
-/** Builds an image for `device`, stores it as the server's artifact store would, registers it and assigns it. */
-async function publishAndAssign(device: Device, opts: { version: string; signer?: KeyPair; hardware?: string[]; rawPayload?: Buffer; tamper?: boolean }) {
+type ImageOptions = { version: string; signer?: KeyPair; hardware?: string[]; rawPayload?: Buffer; tamper?: boolean };
+
+/** A CMS-signed .swu for `device` (its own target files). */
+function imageFor(device: Device, opts: ImageOptions) {
   const rawPayload = opts.rawPayload ?? randomBytes(device.rawOriginal.length);
   const filePayload = `Corridor interop ${opts.version} for ${device.serial}\n`;
   const swu = buildSwu({
@@ -173,15 +199,33 @@ async function publishAndAssign(device: Device, opts: { version: string; signer?
     fileTarget: device.fileTarget,
     tamperAfterSigning: opts.tamper,
   });
-  const file = await storeStream(artifactDir, fs.createReadStream(swu), 64 * 1024 * 1024);
-  const release = await registerUploadedRelease(ctx, {
+  return { swu, rawPayload, filePayload };
+}
+
+/**
+ * Builds a genuine image for `device`, takes it through release governance with the real services
+ * (signer's certificate pinned, intake verification into the server's artifact store, SBOM, review,
+ * evidence, two approvals) and assigns the approved release.
+ */
+async function publishAndAssign(device: Device, opts: { version: string; rawPayload?: Buffer }) {
+  const { swu, rawPayload, filePayload } = imageFor(device, opts);
+  const bytes = fs.readFileSync(swu);
+  const release = await governedRelease({
+    admin: people.admin,
+    submitter: people.admin,
+    reviewer: people.reviewer,
+    approvers: people.approvers,
     modelId: place.modelId,
     version: opts.version,
     securityVersion: 2,
-    hardwareRevisions: HW_REV,
+    hardwareRevisions: [HW_REV],
+    bytes,
     filename: `corridor-${opts.version}.swu`,
-    file,
+    vendorKeyPem: fs.readFileSync(signer.cert, "utf8"),
+    artifactDir,
   });
+  expect(release.state).toBe("approved");
+  const file = { sha256: createHash("sha256").update(bytes).digest("hex"), size: bytes.length };
   const action = await assignRelease(ctx, { deviceId: device.id, releaseId: release.id });
   expect(action.state).toBe("scheduled");
   tracked.push({ device, actionId: action.id });
@@ -270,9 +314,24 @@ function expectUntouched(device: Device) {
   expect(fs.existsSync(device.marker), "the post-update (reboot) hook must not have run").toBe(false);
 }
 
-async function expectFailedOnDevice(label: string, opts: Parameters<typeof publishAndAssign>[1], reason: RegExp) {
+/**
+ * Publishes a genuine image through governance and assigns it, then overwrites the stored artifact with
+ * `forgery` of it, as an attacker with write access to the artifact store would; the device must refuse
+ * what it downloads. The package itself fails SWUpdate's own check (`packageCheck`: payload hash,
+ * signature or hardware). A second defence may fire too, depending on which finishes first: the download
+ * does not match the SHA-1 that deploymentBase announced for the approved file (suricatta's check); when
+ * the installer refuses first, it aborts the download before that check is reached.
+ */
+async function expectSubstitutionRefused(label: string, version: string, forgery: Forgery, packageCheck: RegExp) {
+  const downloadCheck = /Checksum does not match/;
+  const reason = new RegExp(`${downloadCheck.source}|${packageCheck.source}`);
   const device = await newDevice(label);
-  const { action } = await publishAndAssign(device, opts);
+  const { action, file, swu } = await publishAndAssign(device, { version });
+  const forged = forgeSwu(swu, forgery, label);
+  const stored = artifactPath(artifactDir, file.sha256);
+  expect(fs.statSync(stored).size).toBe(file.size);
+  fs.writeFileSync(stored, fs.readFileSync(forged));
+  expect(createHash("sha256").update(fs.readFileSync(stored)).digest("hex")).not.toBe(file.sha256);
   const r = swupdate(device, { run: "run1" });
   await waitForState(action.id, ["failed"], 40_000, r);
   const row = await actionRow(action.id);
@@ -281,9 +340,11 @@ async function expectFailedOnDevice(label: string, opts: Parameters<typeof publi
   expect(fb.at(-1)).toMatchObject({ kind: "deployment", execution: "closed", finished: "failure" });
   expect(row.finishedAt).not.toBeNull();
   expect(row.failureReason).toBeTruthy();
-  // The specific reason arrives only in a batch of log lines that SWUpdate may thin out; when it
-  // did arrive, the recorded failure reason must name it rather than the generic closing line.
+  // The specific reasons arrive only in batches of log lines that SWUpdate may thin out; when one
+  // did arrive, the recorded failure reason must name a refusal rather than the generic closing line.
   if (allDetails(fb).some((d) => reason.test(d))) expect(row.failureReason).toMatch(reason);
+  // The device's own log is complete: SWUpdate's package verification refused, whatever else did.
+  await waitFor(`the device log to show ${packageCheck}`, 5000, () => (packageCheck.test(fs.readFileSync(r.log, "utf8")) ? true : undefined), () => tail(r.log));
   const changes = await stateChanges(action.id);
   expect(changes.at(-1)).toMatchObject({ actorType: "device", before: { state: expect.any(String) }, after: { state: "failed" } });
   expectUntouched(device);
@@ -325,6 +386,47 @@ function ddi(device: Device, method: string, suffix: string, opts: { host?: stri
     req.on("error", reject);
     req.end(opts.body);
   });
+}
+
+/** Cookies as a browser would send them back: `name=value` of each Set-Cookie. */
+const cookieHeader = (setCookies: string[]) => setCookies.map((c) => c.split(";")[0]).join("; ");
+
+let session: string | undefined;
+
+/**
+ * A console session of the administrator, through Auth.js's credentials sign-in (the provider the login
+ * form's server action calls): CSRF token, then the credentials callback, which sets the session cookie.
+ */
+async function consoleSession(): Promise<string> {
+  if (session) return session;
+  const csrf = await fetch(`${server!.url}/api/auth/csrf`);
+  expect(csrf.status).toBe(200);
+  const { csrfToken } = (await csrf.json()) as { csrfToken: string };
+  const res = await fetch(`${server!.url}/api/auth/callback/credentials`, {
+    method: "POST",
+    redirect: "manual",
+    headers: { "Content-Type": "application/x-www-form-urlencoded", Cookie: cookieHeader(csrf.headers.getSetCookie()) },
+    body: new URLSearchParams({ csrfToken, username: people.admin.username, password: PASSWORD, callbackUrl: `${server!.url}/` }),
+  });
+  const location = res.headers.get("location") ?? "";
+  expect(res.status, `sign-in answered ${res.status} ${location}`).toBe(302);
+  expect(location, "sign-in refused").not.toMatch(/error/);
+  const cookie = res.headers.getSetCookie().find((c) => c.startsWith("authjs.session-token="));
+  if (!cookie) throw new Error(`no session cookie after sign-in: ${JSON.stringify(res.headers.getSetCookie())}`);
+  session = cookieHeader([cookie]);
+  const check = (await (await fetch(`${server!.url}/api/auth/session`, { headers: { Cookie: session } })).json()) as { sid?: string };
+  expect(check.sid, "the session cookie is accepted").toBeTruthy();
+  return session;
+}
+
+/** The console's package upload, as the release page sends it: the .swu alone, no detached signature. */
+async function uploadPackage(releaseId: number, filename: string, bytes: Buffer) {
+  const res = await fetch(`${server!.url}/api/releases/package?releaseId=${releaseId}&filename=${encodeURIComponent(filename)}`, {
+    method: "POST",
+    headers: { Cookie: await consoleSession(), "Content-Type": "application/octet-stream", "x-signature-length": "0" },
+    body: new Uint8Array(bytes),
+  });
+  return { status: res.status, body: (await res.json()) as { error?: { code: string; message: string } } };
 }
 
 /** The device's "not in clinical use" report through Corridor's telemetry extension of DDI. */
@@ -423,16 +525,18 @@ describe("real SWUpdate (Debian swupdate 2022.12) against Corridor's hawkBit DDI
     expect(row.failureReason).toBeNull();
   }, 90_000);
 
-  it("UPD-05, ROL-03: an image changed after signing is refused by the device: failed, target untouched", async () => {
-    await expectFailedOnDevice("tampered", { version: "2.0.2", tamper: true }, /hash mismatch/i);
+  // Defence in depth: Corridor refuses these packages at intake (the UPD-01 tests below), so they can only
+  // reach a device if someone overwrites an approved file in the artifact store. The device must still refuse.
+  it("UPD-05, ROL-03: an approved image changed in the artifact store after signing is refused by the device: failed, target untouched", async () => {
+    await expectSubstitutionRefused("tampered", "2.0.2", { kind: "tamper" }, /HASH mismatch/);
   }, 60_000);
 
-  it("UPD-05, ROL-03: an image signed by an unknown key is refused by the device: failed, target untouched", async () => {
-    await expectFailedOnDevice("rogue", { version: "2.0.3", signer: rogue }, /signature/i);
+  it("UPD-05, ROL-03: an approved image replaced in the artifact store by one signed with an unknown key is refused by the device: failed, target untouched", async () => {
+    await expectSubstitutionRefused("rogue", "2.0.3", { kind: "resign", signer: rogue }, /Authentication of all signatures failed/);
   }, 60_000);
 
-  it("UPD-09, ROL-03: an image for other hardware (9.9) is refused by the device: failed, target untouched", async () => {
-    await expectFailedOnDevice("hwmismatch", { version: "2.0.4", hardware: ["9.9"] }, /not compatible with hardware/i);
+  it("UPD-09, ROL-03: an approved image replaced in the artifact store by a signed one for other hardware (9.9) is refused by the device: failed, target untouched", async () => {
+    await expectSubstitutionRefused("hwmismatch", "2.0.4", { kind: "hardware", hardware: ["9.9"], signer }, /SW not compatible with hardware/);
   }, 60_000);
 
   it("ROL-01: a cancel during a (slow) download is acknowledged by the device: canceled, target untouched", async () => {
@@ -505,4 +609,74 @@ describe("real SWUpdate (Debian swupdate 2022.12) against Corridor's hawkBit DDI
     expect(fs.readFileSync(device.fileTarget, "utf8")).toBe(filePayload);
     await waitFor("the post-update (reboot) hook to run", 10_000, () => (fs.existsSync(device.marker) ? true : undefined)); // it runs just after the last feedback
   }, 60_000);
+});
+
+describe("release intake on the production server refuses bad vendor packages while real SWUpdate polls", () => {
+  // Before release governance these packages were published and the device refused them; now Corridor
+  // refuses them at upload, so they never become a release, and the device is never offered them.
+  const cases: [what: string, label: string, image: () => Omit<ImageOptions, "version">, reason: RegExp][] = [
+    ["with an image changed after signing", "tampered-intake", () => ({ tamper: true }), /payload\.bin does not match the sha256 in sw-description/],
+    ["signed by an unknown key", "rogue-intake", () => ({ signer: rogue }), /signed by a certificate that is not pinned for this manufacturer/],
+    ["for other hardware (9.9)", "hw-intake", () => ({ hardware: ["9.9"] }), /supports hardware 9\.9, not 1\.0/],
+  ];
+
+  it.each(cases.map((c, i) => [...c, `3.0.${i + 1}`] as const))(
+    "UPD-01: a package %s is refused at upload (422, quarantined, no artifact) and the polling device is offered nothing",
+    async (_what, label, image, reason, version) => {
+      const device = await newDevice(label);
+      const tap = new HttpTap({ host: "127.0.0.1", port: PORT }, { mode: "none" });
+      taps.add(tap);
+      await tap.listen();
+      const r = swupdate(device, { run: "run1", url: `http://127.0.0.1:${tap.port}/api/ddi` });
+      const polls = () => tap.requests.filter((q) => q.method === "GET" && q.path.split("?")[0]!.endsWith(`/controller/v1/${device.serial}`) && q.status === 200).length;
+      // Polling, and reported idle (configData): anything assigned would be offered now.
+      await waitFor("the device to poll and report itself idle", 20_000, async () => {
+        if (r.exited() || server?.exited()) throw new Error(`${r.exited() ?? server?.exited()}\n${tail(r.log)}`);
+        return polls() >= 1 && tap.find("PUT", (p) => p.endsWith("/configData")).some((q) => q.status === 200) ? true : undefined;
+      }, () => tap.transcript());
+
+      const { swu } = imageFor(device, { version, ...image() });
+      const bytes = fs.readFileSync(swu);
+      const sha256 = createHash("sha256").update(bytes).digest("hex");
+      const filename = `corridor-${version}.swu`;
+      const draft = await createRelease(people.admin, {
+        modelId: place.modelId, version, securityVersion: 2, hardwareRevisions: [HW_REV], riskClass: "routine",
+        changeLog: `Version ${version}: maintenance release.`, knownIssues: [], compatibility: [], privacyImpact: false,
+      });
+      const res = await uploadPackage(draft.id, filename, bytes);
+      expect(res.status, JSON.stringify(res.body)).toBe(422);
+      expect(res.body.error?.message).toMatch(/^Package rejected and quarantined: /);
+      expect(res.body.error?.message).toMatch(reason);
+
+      // Quarantined with its reason, never kept: no artifact row, nothing at a servable address.
+      const quarantined = await db().select().from(quarantinedPackages).where(eq(quarantinedPackages.releaseId, draft.id));
+      expect(quarantined).toEqual([expect.objectContaining({ filename, sha256, size: bytes.length, uploadedBy: people.admin.userId })]);
+      expect(quarantined[0]!.reason).toMatch(reason);
+      expect(await db().select().from(artifacts).where(eq(artifacts.sha256, sha256))).toHaveLength(0);
+      expect(fs.existsSync(artifactPath(artifactDir, sha256))).toBe(false);
+      const [release] = await db().select().from(releases).where(eq(releases.id, draft.id));
+      expect(release).toMatchObject({ state: "draft", artifactId: null });
+      const [audit] = await db().select().from(auditEvents).where(and(eq(auditEvents.action, "release.package_quarantined"), eq(auditEvents.entityId, String(draft.id))));
+      expect(audit).toMatchObject({ outcome: "denied", actorType: "user", actorId: String(people.admin.userId), entityType: "release" });
+      expect(audit!.reason).toMatch(reason);
+      // It cannot be published.
+      await expect(assignRelease(ctx, { deviceId: device.id, releaseId: draft.id })).rejects.toThrow(/Only an approved release can be assigned/);
+
+      // Meanwhile the device keeps polling and is offered nothing.
+      const seen = polls();
+      await waitFor("two more polls", 15_000, () => (polls() >= seen + 2 ? true : undefined), () => tap.transcript());
+      const base = await ddi(device, "GET", "");
+      expect(base.status).toBe(200);
+      expect(JSON.parse(base.body.toString())._links?.deploymentBase).toBeUndefined();
+      expect(tap.find("GET", (p) => p.includes("/deploymentBase/")), tap.transcript()).toHaveLength(0);
+      expect(tap.artifactGets(), tap.transcript()).toHaveLength(0);
+      expect(await db().select().from(deploymentActions).where(eq(deploymentActions.deviceId, device.id))).toHaveLength(0);
+      expect(r.exited()).toBeNull();
+      const log = fs.readFileSync(r.log, "utf8");
+      expect(log).toMatch(/No pending action on server/);
+      expect(log, "the device never started an update").not.toMatch(/Update action available|Software Update started/);
+      expectUntouched(device);
+    },
+    60_000,
+  );
 });

@@ -2,13 +2,14 @@ import type { Metadata } from "next";
 import Link from "next/link";
 import { CriticalityBadge, StatusBadge } from "@/components/device-badges";
 import { formatAgo, formatCount } from "@/components/format";
-import { EmptyState, Notice, PageHeader } from "@/components/ui";
+import { Badge, EmptyState, Notice, PageHeader } from "@/components/ui";
 import { requestCtx, requirePagePermission } from "@/lib/auth/session";
 import { CRITICALITIES, CRITICALITY_LABELS, DEVICE_STATUSES, DEVICE_STATUS_LABELS } from "@/lib/domain";
 import { ServiceError } from "@/lib/services/errors";
 import { deviceFilterOptions, listDevices } from "@/lib/services/inventory/list-devices";
 import { searchParamsToObject, type DeviceSort } from "@/lib/validation/inventory";
 import { TableHead } from "@/components/table";
+import { recalledFirmware } from "@/lib/services/releases/queries";
 
 export const metadata: Metadata = { title: "Inventory" };
 
@@ -43,6 +44,8 @@ export default async function InventoryPage({ searchParams }: { searchParams: Pr
     if (!(err instanceof ServiceError)) throw err;
     problem = err.message;
   }
+  // One query over this page's devices: which run a release that has been recalled.
+  const recalled = result ? await recalledFirmware(ctx.db, result.rows.map((d) => d.id)) : new Set<number>();
   const value = (k: string) => (typeof params[k] === "string" ? (params[k] as string) : "");
   const sort = (value("sort") || "serial") as DeviceSort;
   const dir = value("dir") === "desc" ? "desc" : "asc";
@@ -130,6 +133,7 @@ export default async function InventoryPage({ searchParams }: { searchParams: Pr
                     <td className="px-4 py-2">
                       <div className="font-mono text-xs">{d.firmwareVersion}</div>
                       <div className="text-xs text-slate-600">security v{d.securityVersion}</div>
+                      {recalled.has(d.id) ? <div className="mt-1" data-testid="recalled-firmware"><Badge tone="red">Recalled firmware</Badge></div> : null}
                     </td>
                     <td className="px-4 py-2"><StatusBadge status={d.status} /></td>
                     <td className="px-4 py-2"><CriticalityBadge criticality={d.criticality} /></td>

@@ -37,11 +37,14 @@ export async function stageStream(dir: string, body: NodeJS.ReadableStream | Asy
       done(null, chunk);
     },
   });
+  const sink = fs.createWriteStream(tmp, { flags: "wx", mode: 0o640 });
   try {
-    await pipeline(body, meter, fs.createWriteStream(tmp, { flags: "wx", mode: 0o640 }));
+    await pipeline(body, meter, sink);
     if (size === 0) throw new ValidationError("The file is empty.");
     return { sha256: sha256.digest("hex"), sha1: sha1.digest("hex"), md5: md5.digest("hex"), size, path: tmp };
   } catch (err) {
+    // The file is opened lazily: wait until the aborted stream has closed, or the removal could come first.
+    if (!sink.closed) await new Promise((resolve) => sink.once("close", resolve));
     fs.rmSync(tmp, { force: true });
     throw err;
   }

@@ -13,9 +13,10 @@ export type AuditEntry = {
 };
 
 // Never let a secret reach the audit trail (AUD-11).
-const SECRET_KEYS = /password|secret|token$|hash$/i; // "tokenHint" (last 4 characters) stays
+// "tokenHint" (last 4 characters) and content hashes (what a signature binds to) stay.
+const SECRET_KEYS = /password|secret|token$|tokenhash$/i;
 
-function redact(values: Record<string, unknown> | null | undefined): Record<string, unknown> | null {
+export function redact(values: Record<string, unknown> | null | undefined): Record<string, unknown> | null {
   if (!values) return null;
   return Object.fromEntries(
     Object.entries(values).map(([k, v]) => [k, SECRET_KEYS.test(k) ? "[redacted]" : normalise(v)]),

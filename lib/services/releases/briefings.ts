@@ -44,7 +44,7 @@ async function myUnitIds(db: Db, userId: number): Promise<number[]> {
 }
 
 /**
- * Briefings of approved releases for models used in the given units (all units for staff who oversee
+ * The current briefing of each model used in the reader's units (all units for staff who oversee
  * them), each with whether the reader acknowledged the current text in that unit.
  */
 export const listBriefings = query({
@@ -57,16 +57,22 @@ export const listBriefings = query({
     const unitIds = clinician ? await myUnitIds(db, actor.userId) : null;
     if (unitIds && unitIds.length === 0) return { assignedUnits: [], items: [] };
     const unitFilter = unitIds ? sql`AND d.unit_id IN (${sql.join(unitIds.map((id) => sql`${id}`), sql`, `)})` : sql``;
-    const rows = await queryRows<{ release_id: number; unit_id: number; unit_name: string; devices: number }>(
+    // The current briefing per model: its newest approved release. Unit names repeat across sites, so the
+    // site comes along.
+    const rows = await queryRows<{ release_id: number; unit_id: number; unit_name: string; site_name: string; devices: number }>(
       db,
-      sql`SELECT r.id AS release_id, u.id AS unit_id, u.name AS unit_name, count(*)::int AS devices
-          FROM releases r
-          JOIN release_briefings b ON b.release_id = r.id
-          JOIN devices d ON d.model_id = r.model_id ${unitFilter}
+      sql`WITH current AS (
+            SELECT DISTINCT ON (r.model_id) r.id, r.model_id FROM releases r
+            JOIN release_briefings b ON b.release_id = r.id
+            WHERE r.state = 'approved'
+            ORDER BY r.model_id, r.security_version DESC, r.id DESC)
+          SELECT c.id AS release_id, u.id AS unit_id, u.name AS unit_name, s.name AS site_name, count(*)::int AS devices
+          FROM current c
+          JOIN devices d ON d.model_id = c.model_id ${unitFilter}
           JOIN units u ON u.id = d.unit_id
-          WHERE r.state = 'approved'
-          GROUP BY r.id, u.id, u.name
-          ORDER BY r.id DESC, u.name`,
+          JOIN sites s ON s.id = u.site_id
+          GROUP BY c.id, u.id, u.name, s.name
+          ORDER BY c.id DESC, s.name, u.name`,
     );
     const releaseIds = [...new Set(rows.map((r) => r.release_id))];
     if (releaseIds.length === 0) return { assignedUnits: unitIds ?? [], items: [] };
@@ -89,7 +95,7 @@ export const listBriefings = query({
           .filter((r) => r.release_id === d.release.id)
           .map((r) => {
             const ack = acks.find((a) => a.releaseId === d.release.id && a.unitId === r.unit_id && a.textHash === d.briefing.textHash);
-            return { unitId: r.unit_id, unitName: r.unit_name, devices: r.devices, acknowledgedAt: ack?.at ?? null };
+            return { unitId: r.unit_id, unitName: r.unit_name, siteName: r.site_name, devices: r.devices, acknowledgedAt: ack?.at ?? null };
           }),
       })),
     };
@@ -151,16 +157,16 @@ export const briefingCoverage = query({
   input: z.object({ releaseId: RowId("Unknown release.") }).strict(),
   async run({ db, actor, input }) {
     const release = await loadRelease(db, actor, input.releaseId);
-    return queryRows<{ unit_id: number; unit_name: string; devices: number; clinicians: number; acknowledged: number; problems: number }>(
+    return queryRows<{ unit_id: number; unit_name: string; site_name: string; devices: number; clinicians: number; acknowledged: number; problems: number }>(
       db,
       sql`WITH current AS (SELECT text_hash FROM release_briefings WHERE release_id = ${release.id}),
                used AS (SELECT unit_id, count(*)::int AS devices FROM devices WHERE model_id = ${release.modelId} GROUP BY unit_id)
-          SELECT u.id AS unit_id, u.name AS unit_name, used.devices,
+          SELECT u.id AS unit_id, u.name AS unit_name, s.name AS site_name, used.devices,
                  (SELECT count(*)::int FROM user_units uu JOIN users us ON us.id = uu.user_id WHERE uu.unit_id = u.id AND us.role = 'clinician' AND us.active) AS clinicians,
                  (SELECT count(DISTINCT a.user_id)::int FROM briefing_acknowledgements a WHERE a.release_id = ${release.id} AND a.unit_id = u.id AND a.text_hash = (SELECT text_hash FROM current)) AS acknowledged,
                  (SELECT count(*)::int FROM problem_reports p WHERE p.release_id = ${release.id} AND p.unit_id = u.id) AS problems
-          FROM used JOIN units u ON u.id = used.unit_id
-          ORDER BY u.name`,
+          FROM used JOIN units u ON u.id = used.unit_id JOIN sites s ON s.id = u.site_id
+          ORDER BY s.name, u.name`,
     );
   },
 });

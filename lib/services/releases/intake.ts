@@ -10,6 +10,7 @@ import { RowId } from "@/lib/validation/ids";
 import type { Ctx } from "../actor";
 import { promoteStaged, quarantineStaged, stageStream, storeStream } from "../artifacts/store";
 import { ConflictError, UnprocessableError, ValidationError } from "../errors";
+import { recordAudit } from "../audit/record";
 import { authorize, command } from "../operation";
 import { loadRelease, moveRelease, rehashRelease, requireState, sha256Hex, vendorScope } from "./lifecycle";
 import { verifyPackage } from "./package-verification";
@@ -89,6 +90,8 @@ export type IntakePackageInput = {
   body: AsyncIterable<Uint8Array>;
   /** Where accepted and quarantined files go (tests and seeds use their own); defaults to the configured store. */
   artifactDir?: string;
+  /** The size limit; defaults to ARTIFACT_MAX_MB. */
+  maxBytes?: number;
 };
 
 const FileName = z.string().trim().regex(/^[\w.+-]{1,120}$/, "The package file name may use letters, digits, dots, dashes and underscores.");
@@ -103,9 +106,16 @@ export async function intakePackage(ctx: Ctx, input: IntakePackageInput) {
   if (release.artifactId) throw new ConflictError("This draft already has a verified package. Create a new release for a different file.");
 
   const dir = input.artifactDir ?? env.artifactDir;
-  const staged = await stageStream(dir, input.body, env.ARTIFACT_MAX_MB * 1024 * 1024);
+  const maxBytes = input.maxBytes ?? env.ARTIFACT_MAX_MB * 1024 * 1024;
+  const staged = await stageStream(dir, input.body, maxBytes).catch(async (err: unknown) => {
+    // Too large (or empty): nothing was kept, but the refusal is on the record like any other.
+    if (err instanceof ValidationError) {
+      await recordAudit(ctx.db, actor, ctx.origin, { action: "release.package_rejected", outcome: "denied", entityType: "release", entityId: releaseId, after: { filename: fileName.data }, reason: err.message });
+    }
+    throw err;
+  });
   const trusted = await trustedKeysFor(ctx.db, release.manufacturerId);
-  const verdict = await verifyPackage(staged.path, { fileName: fileName.data, signature: input.signature, trusted: trusted.keys, maxBytes: env.ARTIFACT_MAX_MB * 1024 * 1024 });
+  const verdict = await verifyPackage(staged.path, { fileName: fileName.data, signature: input.signature, trusted: trusted.keys, maxBytes });
   const reason = verdict.ok ? compatibilityProblem(verdict, release) : verdict.reason;
   if (reason) {
     quarantineStaged(dir, staged);

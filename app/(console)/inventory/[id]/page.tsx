@@ -1,4 +1,5 @@
 import type { Metadata } from "next";
+import Link from "next/link";
 import { notFound } from "next/navigation";
 import { CriticalityBadge, StatusBadge } from "@/components/device-badges";
 import { DeviceEditForm } from "@/components/device-edit-form";
@@ -11,7 +12,7 @@ import { requestCtx, requirePagePermission } from "@/lib/auth/session";
 import { NotFoundError, ValidationError } from "@/lib/services/errors";
 import { deviceActions, latestActionFeedback } from "@/lib/services/deployments/actions";
 import { deviceUpdateStatus } from "@/lib/services/deployments/device-status";
-import { assignableReleases } from "@/lib/services/releases/queries";
+import { assignableReleases, listReleases, recalledFirmware } from "@/lib/services/releases/queries";
 import { BLOCKER_LABELS } from "@/lib/services/safety/install-gate";
 import { getDevice } from "@/lib/services/inventory/device";
 import { ACTION_STATE_LABELS, OPEN_ACTION_STATES } from "@/lib/domain";
@@ -41,6 +42,11 @@ export default async function DevicePage({ params }: { params: Promise<{ id: str
     latestActionFeedback(ctx, { deviceId: device.id }),
   ]);
   const open = actions.find((a) => OPEN_ACTION_STATES.includes(a.state));
+  // The installed firmware is a recalled release: flag it, and link the release when this role may read it.
+  const recalled = (await recalledFirmware(ctx.db, [device.id])).has(device.id);
+  const recalledRelease = recalled && can(user.role, "releases.read")
+    ? (await listReleases(ctx, { modelId: model.id, state: "recalled" })).find((r) => r.version === device.firmwareVersion)
+    : undefined;
   const options = canEdit ? await deviceFilterOptions(ctx, undefined) : null;
   const siteName = new Map(options?.sites.map((s) => [s.id, s.name]));
 
@@ -52,6 +58,12 @@ export default async function DevicePage({ params }: { params: Promise<{ id: str
         <StatusBadge status={device.status} />
         <CriticalityBadge criticality={model.criticality} />
         {device.sandbox ? <Badge tone="blue">Lab (sandbox) device</Badge> : null}
+        {recalled ? (
+          <span data-testid="recalled-firmware" className="inline-flex items-center gap-2">
+            <Badge tone="red">Recalled firmware</Badge>
+            {recalledRelease ? <Link href={`/releases/${recalledRelease.id}`} className="link text-sm">Open the recalled release</Link> : null}
+          </span>
+        ) : null}
       </div>
       <p className="-mt-4 mb-6 text-sm text-slate-600">
         {manufacturerName} {model.name} · {model.deviceType} · {unit.name}, {site.name}
