@@ -1,30 +1,17 @@
 import type { ReactNode } from "react";
-import { formatCount } from "../format";
-
-export type BriefingSections = {
-  bedsideChanges: string;
-  alarmsAndScreens: string;
-  staffActions: string;
-  howToReport: string;
-  patientGuidance: string;
-};
-
-const SECTIONS: { key: keyof BriefingSections; title: string }[] = [
-  { key: "bedsideChanges", title: "What changes at the bedside" },
-  { key: "alarmsAndScreens", title: "Alarms or screens that are different" },
-  { key: "staffActions", title: "What you need to do" },
-  { key: "howToReport", title: "How to report a problem" },
-  { key: "patientGuidance", title: "What to tell patients and families" },
-];
+import type { problemReportsFor } from "@/lib/services/releases/briefings";
+import { formatCount, formatDateTime } from "../format";
+import { BRIEFING_FIELDS, type BriefingText as BriefingContent } from "../releases/briefing-sections";
+import { Badge } from "../ui";
 
 /** The briefing text as a nurse reads it: big headings, short paragraphs, nothing technical. */
-export function BriefingText({ briefing, headingLevel = 3 }: { briefing: BriefingSections; headingLevel?: 3 | 4 }) {
+export function BriefingText({ briefing, headingLevel = 3 }: { briefing: BriefingContent; headingLevel?: 3 | 4 }) {
   const H = headingLevel === 3 ? "h3" : "h4";
   return (
     <div className="space-y-5">
-      {SECTIONS.map((s) => (
+      {BRIEFING_FIELDS.map((s) => (
         <section key={s.key}>
-          <H className="text-lg font-semibold text-slate-900">{s.title}</H>
+          <H className="text-lg font-semibold text-slate-900">{s.readerTitle}</H>
           <p className="mt-1 max-w-3xl text-base leading-relaxed whitespace-pre-line text-slate-800">{briefing[s.key]}</p>
         </section>
       ))}
@@ -96,5 +83,24 @@ function Progress({ done, of }: { done: number; of: number }): ReactNode {
       </div>
       <span className="text-xs whitespace-nowrap text-slate-700 tabular-nums">{done} of {of}</span>
     </div>
+  );
+}
+
+/** Problems clinicians reported after the update, newest first. */
+export function ProblemReports({ reports }: { reports: Awaited<ReturnType<typeof problemReportsFor>> }) {
+  if (reports.length === 0) return <p className="text-sm text-slate-600">No problem reported by clinicians.</p>;
+  return (
+    <ul className="divide-y divide-slate-200" data-testid="problem-reports">
+      {reports.map((r) => (
+        <li key={r.id} className="py-3">
+          <p className="flex flex-wrap items-center gap-2 text-sm">
+            <span className="font-medium">{r.unitName}</span>
+            {r.patientHarm ? <Badge tone="red">Patient harmed or at risk</Badge> : null}
+            <span className="text-xs text-slate-600">{r.reporter} · {formatDateTime(r.createdAt)}{r.deviceSerial ? ` · device ${r.deviceSerial}` : ""}</span>
+          </p>
+          <p className="mt-1 text-sm whitespace-pre-line">{r.description}</p>
+        </li>
+      ))}
+    </ul>
   );
 }

@@ -6,26 +6,18 @@ import type { ActionState } from "@/lib/actions/run";
 import { rolesWith } from "@/lib/auth/permissions";
 import {
   CRITICALITIES, CRITICALITY_LABELS, EVIDENCE_KINDS, EVIDENCE_KIND_LABELS, ISSUE_SEVERITIES, RISK_CLASSES, RISK_CLASS_LABELS, ROLE_LABELS,
-  type Criticality, type EvidenceKind, type IssueSeverity, type RiskClass, type Role,
+  type Criticality, type IssueSeverity, type RiskClass,
 } from "@/lib/domain";
+import type { Policy } from "@/lib/services/releases/policies";
 import { Badge, FormMessage } from "../ui";
 
-export type PolicyView = {
-  criticality: Criticality;
-  riskClass: RiskClass;
-  requiredRoles: Role[];
-  minSigners: number;
-  requiredEvidence: EvidenceKind[];
-  maxIssueSeverity: IssueSeverity;
-  isDefault: boolean;
-};
 
 const SIGNING_ROLES = rolesWith("releases.sign");
 const SEVERITY_LABELS: Record<IssueSeverity, string> = { low: "Low", medium: "Medium", high: "High", critical: "Critical" };
 const cellName = (c: Criticality, r: RiskClass) => `${CRITICALITY_LABELS[c]}, ${RISK_CLASS_LABELS[r]}`;
 
 /** Criticality × risk class grid; choosing a cell opens its editor below the grid. */
-export function PolicyEditor({ policies }: { policies: PolicyView[] }) {
+export function PolicyEditor({ policies }: { policies: Policy[] }) {
   const [selected, setSelected] = useState<{ c: Criticality; r: RiskClass } | null>(null);
   const find = (c: Criticality, r: RiskClass) => policies.find((p) => p.criticality === c && p.riskClass === r);
   const current = selected ? find(selected.c, selected.r) : undefined;
@@ -75,7 +67,7 @@ export function PolicyEditor({ policies }: { policies: PolicyView[] }) {
   );
 }
 
-function PolicySummary({ policy }: { policy: PolicyView }) {
+function PolicySummary({ policy }: { policy: Policy }) {
   return (
     <div className="space-y-1 text-xs text-slate-700">
       <p><span className="font-semibold text-slate-900">Sign:</span> {policy.requiredRoles.map((r) => ROLE_LABELS[r]).join(" + ")}</p>
@@ -87,7 +79,7 @@ function PolicySummary({ policy }: { policy: PolicyView }) {
   );
 }
 
-function PolicyForm({ policy, onClose }: { policy: PolicyView; onClose: () => void }) {
+function PolicyForm({ policy, onClose }: { policy: Policy; onClose: () => void }) {
   const [state, action, pending] = useActionState<ActionState, FormData>(savePolicyAction, { ok: true });
   const name = cellName(policy.criticality, policy.riskClass);
   // The service names the field in front of a validation message ("minSigners: …"); the admin does not need it.
@@ -110,29 +102,13 @@ function PolicyForm({ policy, onClose }: { policy: PolicyView; onClose: () => vo
       <input type="hidden" name="criticality" value={policy.criticality} />
       <input type="hidden" name="riskClass" value={policy.riskClass} />
       <div className="grid gap-4 md:grid-cols-4">
-        <fieldset>
-          <legend className="label">Roles that must sign</legend>
-          {SIGNING_ROLES.map((r) => (
-            <label key={r} className="flex items-center gap-2 py-0.5 text-sm">
-              <input type="checkbox" name="requiredRoles" value={r} defaultChecked={policy.requiredRoles.includes(r)} className="h-4 w-4 accent-brand-700" />
-              {ROLE_LABELS[r]}
-            </label>
-          ))}
-        </fieldset>
+        <Checkboxes legend="Roles that must sign" name="requiredRoles" options={SIGNING_ROLES} labels={ROLE_LABELS} checked={policy.requiredRoles} />
         <div>
           <label htmlFor="policy-minSigners" className="label">Distinct signers</label>
           <input id="policy-minSigners" name="minSigners" type="number" min={1} max={10} required defaultValue={policy.minSigners} className="input w-24" />
           <p className="mt-1 text-xs text-slate-600">At least one per required role.</p>
         </div>
-        <fieldset>
-          <legend className="label">Evidence required (passed)</legend>
-          {EVIDENCE_KINDS.map((k) => (
-            <label key={k} className="flex items-center gap-2 py-0.5 text-sm">
-              <input type="checkbox" name="requiredEvidence" value={k} defaultChecked={policy.requiredEvidence.includes(k)} className="h-4 w-4 accent-brand-700" />
-              {EVIDENCE_KIND_LABELS[k]}
-            </label>
-          ))}
-        </fieldset>
+        <Checkboxes legend="Evidence required (passed)" name="requiredEvidence" options={EVIDENCE_KINDS} labels={EVIDENCE_KIND_LABELS} checked={policy.requiredEvidence} />
         <div>
           <label htmlFor="policy-maxIssueSeverity" className="label">Worst acceptable known issue</label>
           <select id="policy-maxIssueSeverity" name="maxIssueSeverity" defaultValue={policy.maxIssueSeverity} className="input">
@@ -147,5 +123,19 @@ function PolicyForm({ policy, onClose }: { policy: PolicyView; onClose: () => vo
         <button type="button" className="btn-secondary" onClick={onClose}>Close</button>
       </div>
     </form>
+  );
+}
+
+function Checkboxes<T extends string>({ legend, name, options, labels, checked }: { legend: string; name: string; options: readonly T[]; labels: Record<T, string>; checked: readonly T[] }) {
+  return (
+    <fieldset>
+      <legend className="label">{legend}</legend>
+      {options.map((o) => (
+        <label key={o} className="flex items-center gap-2 py-0.5 text-sm">
+          <input type="checkbox" name={name} value={o} defaultChecked={checked.includes(o)} className="h-4 w-4 accent-brand-700" />
+          {labels[o]}
+        </label>
+      ))}
+    </fieldset>
   );
 }

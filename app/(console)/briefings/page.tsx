@@ -1,7 +1,7 @@
 import type { Metadata } from "next";
 import Link from "next/link";
 import { AcknowledgeUnit, ReportProblemForm } from "@/components/briefings/briefing-forms";
-import { BriefingText, CoverageTable } from "@/components/briefings/briefing-view";
+import { BriefingText, CoverageTable, ProblemReports } from "@/components/briefings/briefing-view";
 import { formatCount, formatDateTime } from "@/components/format";
 import { Badge, EmptyState, PageHeader } from "@/components/ui";
 import { can } from "@/lib/auth/permissions";
@@ -96,23 +96,12 @@ export default async function BriefingsPage() {
                   </section>
                 ) : null}
                 {problems.length ? (
-                  <details className="mt-4 text-sm" data-testid="problem-reports">
+                  <details className="mt-4 text-sm">
                     <summary className="cursor-pointer font-medium text-red-800">
                       {problems.length} problem report{problems.length === 1 ? "" : "s"} from clinicians
                       {problems.some((p) => p.patientHarm) ? " (including patient harm or near harm)" : ""}
                     </summary>
-                    <ul className="mt-2 space-y-2">
-                      {problems.map((p) => (
-                        <li key={p.id} className="rounded-md border border-slate-200 px-3 py-2">
-                          <p className="text-xs text-slate-600">
-                            {formatDateTime(p.createdAt)} · {p.unitName} · {p.reporter}
-                            {p.deviceSerial ? <> · device <span className="font-mono">{p.deviceSerial}</span></> : null}
-                            {p.patientHarm ? <span className="ml-2"><Badge tone="red">Patient harmed or nearly harmed</Badge></span> : null}
-                          </p>
-                          <p className="mt-1 whitespace-pre-line">{p.description}</p>
-                        </li>
-                      ))}
-                    </ul>
+                    <div className="mt-2"><ProblemReports reports={problems} /></div>
                   </details>
                 ) : null}
                 <details className="mt-4">

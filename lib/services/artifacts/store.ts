@@ -44,7 +44,7 @@ export async function stageStream(dir: string, body: NodeJS.ReadableStream | Asy
     return { sha256: sha256.digest("hex"), sha1: sha1.digest("hex"), md5: md5.digest("hex"), size, path: tmp };
   } catch (err) {
     // The file is opened lazily: wait until the aborted stream has closed, or the removal could come first.
-    if (!sink.closed) await new Promise((resolve) => sink.once("close", resolve));
+    if (!sink.closed) await new Promise<void>((resolve) => sink.once("close", () => resolve()));
     fs.rmSync(tmp, { force: true });
     throw err;
   }

@@ -1,6 +1,5 @@
 import type { Metadata } from "next";
 import Link from "next/link";
-import { notFound } from "next/navigation";
 import { CriticalityBadge, StatusBadge } from "@/components/device-badges";
 import { DeviceEditForm } from "@/components/device-edit-form";
 import { formatAgo, formatDateTime, formatWindow } from "@/components/format";
@@ -9,7 +8,7 @@ import { BackLink, Badge, Field } from "@/components/ui";
 import { can } from "@/lib/auth/permissions";
 import { env } from "@/lib/env";
 import { requestCtx, requirePagePermission } from "@/lib/auth/session";
-import { NotFoundError, ValidationError } from "@/lib/services/errors";
+import { orNotFound } from "@/lib/pages";
 import { deviceActions, latestActionFeedback } from "@/lib/services/deployments/actions";
 import { deviceUpdateStatus } from "@/lib/services/deployments/device-status";
 import { assignableReleases, listReleases, recalledFirmware } from "@/lib/services/releases/queries";
@@ -27,11 +26,7 @@ export default async function DevicePage({ params }: { params: Promise<{ id: str
   const user = await requirePagePermission("devices.read", "/inventory/[id]");
   const { id } = await params;
   const ctx = await requestCtx();
-  const found = await getDevice(ctx, { deviceId: id }).catch((err) => {
-    if (err instanceof NotFoundError || err instanceof ValidationError) return null;
-    throw err;
-  });
-  if (!found) notFound();
+  const found = await orNotFound(getDevice(ctx, { deviceId: id }));
   const { device, model, manufacturerName, unit, site, history } = found;
   const canEdit = can(user.role, "devices.update");
   const canAssign = can(user.role, "deployments.assign");

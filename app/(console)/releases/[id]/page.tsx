@@ -1,6 +1,5 @@
 import type { Metadata } from "next";
 import Link from "next/link";
-import { notFound } from "next/navigation";
 import { formatCount, formatDateTime } from "@/components/format";
 import { ApprovalSummary } from "@/components/releases/approval-summary";
 import { ReleaseStateBadge, RiskBadge, shortHash } from "@/components/releases/badges";
@@ -8,7 +7,7 @@ import { BriefingEditor } from "@/components/releases/briefing-editor";
 import { BriefingView } from "@/components/releases/briefing-view";
 import { CompatibilityTable, KnownIssuesTable } from "@/components/releases/content-lists";
 import { ContentEditForm } from "@/components/releases/content-edit-form";
-import { CoverageTable, ProblemReports } from "@/components/releases/coverage";
+import { CoverageTable, ProblemReports } from "@/components/briefings/briefing-view";
 import { EvidenceForm } from "@/components/releases/evidence-form";
 import { EvidenceList } from "@/components/releases/evidence-list";
 import { History } from "@/components/releases/history";
@@ -23,8 +22,8 @@ import { SignaturesTable } from "@/components/releases/signatures-table";
 import { BackLink, Field, Notice } from "@/components/ui";
 import { can } from "@/lib/auth/permissions";
 import { requestCtx, requirePagePermission } from "@/lib/auth/session";
+import { orNotFound } from "@/lib/pages";
 import { CRITICALITY_LABELS, SIGNATURE_MEANING_LABELS, type ReleaseState } from "@/lib/domain";
-import { NotFoundError, ValidationError } from "@/lib/services/errors";
 import { briefingCoverage, problemReportsFor } from "@/lib/services/releases/briefings";
 import { releaseDetail, releaseHistory, sbomDiffForRelease } from "@/lib/services/releases/queries";
 import { isoUtc } from "@/components/releases/iso-time";
@@ -43,11 +42,7 @@ export default async function ReleasePage({ params }: { params: Promise<{ id: st
   const user = await requirePagePermission("releases.read", "/releases/[id]");
   const ctx = await requestCtx();
   const { id } = await params;
-  const detail = await releaseDetail(ctx, { releaseId: id }).catch((err) => {
-    if (err instanceof NotFoundError || err instanceof ValidationError) return null;
-    throw err;
-  });
-  if (!detail) notFound();
+  const detail = await orNotFound(releaseDetail(ctx, { releaseId: id }));
   const { release, approval } = detail;
   const role = user.role;
   const seesCoverage = can(role, "briefings.coverage");
@@ -223,7 +218,9 @@ export default async function ReleasePage({ params }: { params: Promise<{ id: st
             {coverage ? (
               <div>
                 <h3 className="mb-2 text-sm font-semibold">Acknowledgements by unit</h3>
-                <CoverageTable coverage={coverage} />
+                <div className="overflow-x-auto rounded-md border border-slate-200" data-testid="briefing-coverage">
+                  <CoverageTable rows={coverage} caption={`Acknowledgement coverage for version ${release.version}`} />
+                </div>
               </div>
             ) : null}
             {reports ? (

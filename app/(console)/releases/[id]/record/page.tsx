@@ -1,5 +1,4 @@
 import type { Metadata } from "next";
-import { notFound } from "next/navigation";
 import { formatDateTime } from "@/components/format";
 import { ReleaseStateBadge } from "@/components/releases/badges";
 import { CompatibilityTable, KnownIssuesTable } from "@/components/releases/content-lists";
@@ -8,8 +7,8 @@ import { PrintButton } from "@/components/releases/print-button";
 import { SignaturesTable } from "@/components/releases/signatures-table";
 import { BackLink, Field, Notice } from "@/components/ui";
 import { requestCtx, requirePagePermission } from "@/lib/auth/session";
+import { orNotFound } from "@/lib/pages";
 import { RISK_CLASS_LABELS } from "@/lib/domain";
-import { NotFoundError, ValidationError } from "@/lib/services/errors";
 import { releaseDetail } from "@/lib/services/releases/queries";
 
 export const metadata: Metadata = { title: "Signed record" };
@@ -23,11 +22,7 @@ export default async function SignedRecordPage({ params }: { params: Promise<{ i
   await requirePagePermission("releases.read", "/releases/[id]/record");
   const ctx = await requestCtx();
   const { id } = await params;
-  const detail = await releaseDetail(ctx, { releaseId: id }).catch((err) => {
-    if (err instanceof NotFoundError || err instanceof ValidationError) return null;
-    throw err;
-  });
-  if (!detail) notFound();
+  const detail = await orNotFound(releaseDetail(ctx, { releaseId: id }));
   const { release, approval } = detail;
 
   return (
