@@ -24,7 +24,7 @@ const MATRIX = {
   "briefings.write": ["admin", "biomed", "vendor"],
   "briefings.acknowledge": ["clinician"],
   "briefings.report": ["clinician"],
-  "briefings.coverage": ["admin", "biomed", "manager", "auditor"],
+  "acknowledgements.read": ["admin", "biomed", "manager", "auditor"],
   "rollouts.read": ["admin", "biomed", "security", "manager", "auditor"],
   "briefings.read": ["admin", "biomed", "clinician", "manager", "auditor"],
   "incidents.read": ["admin", "biomed", "security", "clinician", "manager", "auditor"],

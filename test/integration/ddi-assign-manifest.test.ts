@@ -1,6 +1,6 @@
 import { createPublicKey, verify } from "node:crypto";
 import { and, eq, inArray, sql } from "drizzle-orm";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { Db } from "@/db/client";
 import { deploymentActions, devices, releases, serverKeys } from "@/db/schema";
 import { OPEN_ACTION_STATES } from "@/lib/domain";
@@ -8,7 +8,8 @@ import { checkManifest, manifestKey, type ManifestPayload, type SignedManifest }
 import { applyFeedback, deploymentManifest } from "@/lib/services/ddi/protocol";
 import { assignRelease } from "@/lib/services/deployments/actions";
 import { ConflictError, NotFoundError } from "@/lib/services/errors";
-import { auditHighWater, auditRowsAfter, caught } from "../db";
+import { withdrawRelease } from "@/lib/services/releases/signatures";
+import { auditHighWater, auditRowsAfter, caught, TEST_PASSWORD } from "../db";
 import {
   assignedDevice, closeWorld, createDevice, createPlace, createRelease, openWorld, deviceRow, FROM, session, sw,
   type Place, type Ready, type World,
@@ -47,6 +48,13 @@ async function install(r: Pick<Ready, "device" | "tok">, actionId: number) {
 }
 
 describe("UPD-04 / UPD-09: assignRelease refuses what a device must never be given", () => {
+  // A model of its own per test: a model's release security versions only ever rise (intake refuses a
+  // lower one), and these tests need releases both below and above a device's floor.
+  let place: Place;
+  beforeEach(async () => {
+    place = await createPlace(w);
+  });
+
   it("refuses a release whose security version is below the device's floor (409), and creates no action", async () => {
     const device = await createDevice(w, place, { securityVersion: 5, firmwareVersion: "5.0.0" });
     const old = await createRelease(w, place.model.id, { securityVersion: 4 });
@@ -71,13 +79,12 @@ describe("UPD-04 / UPD-09: assignRelease refuses what a device must never be giv
     expect(about, "the row names the device").toBe(true);
   });
 
-  it("refuses a release that is not approved", async () => {
+  // Every other state is refused too: release-signatures.test.ts walks a release through each one.
+  it("refuses a release that is no longer approved (withdrawn)", async () => {
     const device = await createDevice(w, place);
     const r = await createRelease(w, place.model.id);
-    for (const state of ["draft", "submitted", "verified", "in_review", "rejected", "withdrawn", "recalled"] as const) {
-      await db.update(releases).set({ state }).where(eq(releases.id, r.release.id));
-      await refused(device.id, r.release.id, /approved/);
-    }
+    await withdrawRelease(w.approvers[0]!.ctx, { releaseId: r.release.id, password: TEST_PASSWORD, reason: "superseded" });
+    await refused(device.id, r.release.id, /approved/);
     expect(await openActionsOf(device.id)).toEqual([]);
   });
 
@@ -122,11 +129,11 @@ describe("UPD-04 / UPD-09: assignRelease refuses what a device must never be giv
   });
 
   it("the device's security version only ever rises: raised by a confirmed install, never lowered by one", async () => {
+    const lower = await createRelease(w, place.model.id, { securityVersion: 2 });
     const r = await assignedDevice(w, place, { release: await createRelease(w, place.model.id, { securityVersion: 3 }) });
     await install(r, r.action.id);
     expect(await deviceRow(db, r.device.id)).toMatchObject({ securityVersion: 3, firmwareVersion: r.release.release.version });
 
-    const lower = await createRelease(w, place.model.id, { securityVersion: 2 });
     await refused(r.device.id, lower.release.id, /anti-rollback/);
 
     // An install at the floor that completes after the floor was raised elsewhere keeps the higher floor.
@@ -209,7 +216,7 @@ describe("UPD-03 / UPD-04: the signed deployment manifest", () => {
   });
 
   it("is not issued for a finished action", async () => {
-    const done = await assignedDevice(w, place);
+    const done = await assignedDevice(w, place, { release: await createRelease(w, place.model.id, { securityVersion: 4 }) });
     await install(done, done.action.id);
     const err = await caught(async () => deploymentManifest(db, await session(w, done.device.serial, done.tok), w.cfg, done.action.id, FROM));
     expect(err).toBeInstanceOf(NotFoundError);

@@ -76,7 +76,7 @@ describe("UPD / clinical safety: when basePoll offers an assigned update", () =>
     expect(chunk).toMatchObject({ part: "os", version: r.release.release.version });
     expect(typeof chunk!.name).toBe("string");
     const [artifact] = chunk!.artifacts;
-    expect(artifact!.filename).toMatch(/\.swu$/);
+    expect(artifact!.filename).toBe(r.release.release.filename);
     expect(artifact!.hashes).toEqual({ sha1: r.release.file.sha1, md5: r.release.file.md5, sha256: r.release.file.sha256 });
     expect(artifact!.hashes.sha1).toMatch(/^[0-9a-f]{40}$/);
     expect(artifact!.size).toBe(r.release.bytes.length);

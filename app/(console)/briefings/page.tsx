@@ -49,7 +49,7 @@ export default async function BriefingsPage() {
     );
   }
 
-  const showCoverage = can(user.role, "briefings.coverage");
+  const showCoverage = can(user.role, "acknowledgements.read");
   const linkReleases = can(user.role, "releases.read");
   const [coverage, reports] = showCoverage
     ? await Promise.all([

@@ -153,7 +153,7 @@ export const reportProblem = command({
  */
 export const briefingCoverage = query({
   name: "briefings.coverage",
-  permission: "briefings.coverage",
+  permission: "acknowledgements.read",
   input: z.object({ releaseId: RowId("Unknown release.") }).strict(),
   async run({ db, actor, input }) {
     const release = await loadRelease(db, actor, input.releaseId);
@@ -184,7 +184,7 @@ export async function briefingAcknowledgedUnits(db: Db, releaseId: number): Prom
 
 export const problemReportsFor = query({
   name: "briefings.problem_reports",
-  permission: "briefings.coverage",
+  permission: "acknowledgements.read",
   input: z.object({ releaseId: RowId("Unknown release.") }).strict(),
   async run({ db, actor, input }) {
     const release = await loadRelease(db, actor, input.releaseId);

@@ -45,7 +45,7 @@ export default async function ReleasePage({ params }: { params: Promise<{ id: st
   const detail = await orNotFound(releaseDetail(ctx, { releaseId: id }));
   const { release, approval } = detail;
   const role = user.role;
-  const seesCoverage = can(role, "briefings.coverage");
+  const seesCoverage = can(role, "acknowledgements.read");
   const [history, sbomDiff, coverage, reports] = await Promise.all([
     releaseHistory(ctx, { releaseId: release.id }),
     sbomDiffForRelease(ctx, { releaseId: release.id }),
