@@ -2,7 +2,7 @@ import { createPublicKey, verify } from "node:crypto";
 import { and, eq, inArray, sql } from "drizzle-orm";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { Db } from "@/db/client";
-import { deploymentActions, devices, releases, serverKeys } from "@/db/schema";
+import { deploymentActions, devices, serverKeys } from "@/db/schema";
 import { OPEN_ACTION_STATES } from "@/lib/domain";
 import { checkManifest, manifestKey, type ManifestPayload, type SignedManifest } from "@/lib/services/ddi/manifest";
 import { applyFeedback, deploymentManifest } from "@/lib/services/ddi/protocol";
