@@ -11,7 +11,7 @@ import { systemActor } from "@/lib/services/actor";
 import { recallRelease } from "@/lib/services/releases/signatures";
 import { createRng } from "@/lib/random";
 import { buildCycloneDx, DEMO_SBOM_COMPONENTS, type CycloneDxComponentInput } from "./cyclonedx";
-import { governedRelease, publicKeyPem, signDetached } from "./governed-release";
+import { governedRelease, publicKeyPem, signDetached, type GovernedReleaseSpec } from "./governed-release";
 import { MODELS } from "./demo";
 
 // Demo only: releases taken through the real governed path (vendor-signed package, SBOM, evidence, two
@@ -30,12 +30,23 @@ type DemoRelease = {
   recall?: string;
   assign?: boolean;
   changeLog: string;
+  briefing?: GovernedReleaseSpec["briefing"];
 };
 
 const DEMO_RELEASES: DemoRelease[] = [
   { model: "MFP4", version: "4.1.2", baseline: true, recall: "Field reports: the occlusion alarm can sound up to 40 seconds late at low flow rates.", changeLog: "Dose-error reduction library 2024-Q2." },
   { model: "MFP4", version: "4.2.3", baseline: true, changeLog: "Battery gauge calibration; Wi-Fi roaming fixes." },
-  { model: "MFP4", version: "5.1.0", assign: true, changeLog: "Fixes CVE-2024-5535 in OpenSSL. Faster drug-library sync. New occlusion alarm tone (louder, two-tone)." },
+  {
+    model: "MFP4", version: "5.1.0", assign: true,
+    changeLog: "Fixes CVE-2024-5535 in OpenSSL. Faster drug-library sync. New occlusion alarm tone (louder, two-tone).",
+    briefing: {
+      bedsideChanges: "The pump works the same way. The drug library now updates in about a minute instead of ten.",
+      alarmsAndScreens: "The occlusion alarm has a new sound: louder, with two tones. It means the same thing as before: the line is blocked.",
+      staffActions: "Listen to the new alarm once: press Test Alarm in the Settings menu. The pump restarts by itself during the night window.",
+      howToReport: "Use Report a problem on the Briefings page, or call clinical engineering on extension 4400.",
+      patientGuidance: "Tell patients and families the pump may sound different. If it alarms, call the nurse as before.",
+    },
+  },
   { model: "HVV7", version: "7.6.0", riskClass: "security", assign: true, changeLog: "Security release: patches the network stack and disables the legacy telnet service." },
   { model: "ATT4", version: "4.6.0", assign: true, changeLog: "Improves battery life by 15%; fixes lead-off detection delay." },
   { model: "HVV5", version: "5.9.1", stage: "in_review", changeLog: "Final maintenance release before end of support: time-zone database and certificate updates." },
@@ -101,6 +112,7 @@ export async function seedDemoReleases(db: Db, opts: { artifactDir: string; pass
       components: spec.baseline ? olderComponents() : undefined,
       artifactDir: opts.artifactDir,
       stage: spec.stage,
+      briefing: spec.briefing,
     });
     if (spec.recall) await recallRelease(biomed2, { releaseId: release.id, password: opts.password, reason: spec.recall });
     if (spec.assign && opts.assignFleet) assigned += await assignToFleet(db, release);

@@ -2,7 +2,9 @@ import { createHash, createPublicKey, sign, type KeyObject } from "node:crypto";
 import { Readable } from "node:stream";
 import { and, eq } from "drizzle-orm";
 import { deviceModels, manufacturers, releases, vendorKeys, type Release } from "../schema";
+import type { z } from "zod";
 import type { RiskClass } from "@/lib/domain";
+import type { BriefingInput } from "@/lib/validation/releases";
 import type { Ctx } from "@/lib/services/actor";
 import { saveBriefing } from "@/lib/services/releases/briefings";
 import { addEvidence, attachSbom, createRelease, intakePackage, startReview, submitRelease, verifyRelease } from "@/lib/services/releases/intake";
@@ -39,8 +41,18 @@ export type GovernedReleaseSpec = {
   artifactDir?: string;
   changeLog?: string;
   components?: CycloneDxComponentInput[];
+  /** The clinician briefing; a plain "nothing changes at the bedside" one when left out. */
+  briefing?: Omit<z.input<typeof BriefingInput>, "releaseId">;
   /** How far to go: a vendor's draft, a release awaiting approvals, or (default) approved. */
   stage?: "draft" | "in_review" | "approved";
+};
+
+const QUIET_BRIEFING = {
+  bedsideChanges: "Nothing changes in how you use the device. This update fixes security problems.",
+  alarmsAndScreens: "No alarms or screens change.",
+  staffActions: "No action is needed. The device restarts by itself during the night maintenance window.",
+  howToReport: "Use Report a problem on the Briefings page, or call clinical engineering.",
+  patientGuidance: "Patients and families do not need to do anything.",
 };
 
 export async function governedRelease(spec: GovernedReleaseSpec): Promise<Release> {
@@ -70,14 +82,7 @@ export async function governedRelease(spec: GovernedReleaseSpec): Promise<Releas
   });
   const sbom = buildCycloneDx({ name: model.name, version: spec.version, supplier: model.maker, artifactSha256: createHash("sha256").update(spec.bytes).digest("hex"), components: spec.components ?? [...DEMO_SBOM_COMPONENTS] });
   await attachSbom(spec.submitter, { releaseId: uploaded.id, filename: "sbom.cdx.json", bytes: Buffer.from(JSON.stringify(sbom)) });
-  await saveBriefing(spec.submitter, {
-    releaseId: release.id,
-    bedsideChanges: "Nothing changes in how you use the device. This update fixes security problems.",
-    alarmsAndScreens: "No alarms or screens change.",
-    staffActions: "No action is needed. The device restarts by itself during the night maintenance window.",
-    howToReport: "Use Report a problem on the Briefings page, or call clinical engineering.",
-    patientGuidance: "Patients and families do not need to do anything.",
-  });
+  await saveBriefing(spec.submitter, { releaseId: release.id, ...(spec.briefing ?? QUIET_BRIEFING) });
   const stage = spec.stage ?? "approved";
   if (stage === "draft") return reload(db, release.id);
   await submitRelease(spec.submitter, { releaseId: release.id });
