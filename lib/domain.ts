@@ -118,3 +118,21 @@ export const SIGNATURE_MEANING_LABELS: Record<SignatureMeaning, string> = {
   withdrawn: "Withdrawn from use",
   recalled: "Recalled",
 };
+
+export const ROLLOUT_STATES = ["running", "paused", "halted", "completed", "canceled"] as const;
+export type RolloutState = (typeof ROLLOUT_STATES)[number];
+
+export const ROLLOUT_STATE_LABELS: Record<RolloutState, string> = {
+  running: "Running",
+  paused: "Paused",
+  halted: "Halted",
+  completed: "Completed",
+  canceled: "Canceled",
+};
+
+/** Lab devices (sandbox) first, then pilot units, then the general fleet in one or more waves. */
+export const WAVE_KINDS = ["lab", "pilot", "general"] as const;
+export type WaveKind = (typeof WAVE_KINDS)[number];
+
+export const WAVE_STATES = ["pending", "active", "completed", "canceled"] as const;
+export type WaveState = (typeof WAVE_STATES)[number];

@@ -21,6 +21,8 @@ const EnvSchema = z.object({
   /** Base DDI polling interval; each device gets up to ±10 % jitter. */
   DDI_POLL_SECONDS: z.coerce.number().int().min(1).max(86_399).default(300),
   CLINICAL_USE_MAX_AGE_MINUTES: z.coerce.number().int().min(1).max(24 * 60).default(30),
+  /** How often the rollout engine looks at running rollouts (soak, gates, auto-halt, timeouts); 0 = never (tests drive it). */
+  ROLLOUT_TICK_SECONDS: z.coerce.number().int().min(0).max(3600).default(10),
   MANIFEST_TTL_HOURS: z.coerce.number().int().min(1).max(24 * 30).default(24),
   /** PEM (PKCS#8) Ed25519 private key for deployment manifests; generated and kept in the database when absent. */
   CORRIDOR_MANIFEST_KEY: z.string().optional(),

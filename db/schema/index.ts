@@ -3,3 +3,4 @@ export * from "./auth";
 export * from "./audit";
 export * from "./protocol";
 export * from "./governance";
+export * from "./rollouts";

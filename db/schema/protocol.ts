@@ -101,6 +101,9 @@ export const deploymentActions = pgTable(
     /** The version the device ran before; a report of it after install means it rolled back. */
     previousVersion: text("previous_version").notNull(),
     failureReason: text("failure_reason"),
+    /** Set when the action belongs to a rollout wave; manual single-device assignments have neither. */
+    rolloutId: integer("rollout_id"),
+    waveId: integer("wave_id"),
   },
   (t) => [
     // At most one unfinished action per device.
@@ -109,6 +112,8 @@ export const deploymentActions = pgTable(
       .where(sql`state in ('scheduled','downloading','downloaded','installing','installed_awaiting_confirmation','cancel_requested')`),
     index("deployment_actions_device_idx").on(t.deviceId, t.id),
     index("deployment_actions_release_idx").on(t.releaseId, t.state),
+    index("deployment_actions_rollout_idx").on(t.rolloutId, t.state).where(sql`rollout_id IS NOT NULL`),
+    index("deployment_actions_wave_idx").on(t.waveId, t.state).where(sql`wave_id IS NOT NULL`),
   ],
 );
 

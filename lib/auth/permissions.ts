@@ -26,6 +26,9 @@ const MATRIX = {
   "briefings.report": ["clinician"],
   "acknowledgements.read": ["admin", "biomed", "manager", "auditor"],
   "rollouts.read": ["admin", "biomed", "security", "manager", "auditor"],
+  // Creating, pausing, resuming, canceling, retrying and halting rollouts; a global freeze; blackout days.
+  "rollouts.manage": ["admin", "biomed"],
+  "freeze.manage": ["admin", "biomed"],
   "briefings.read": ["admin", "biomed", "clinician", "manager", "auditor"],
   "incidents.read": ["admin", "biomed", "security", "clinician", "manager", "auditor"],
   "compliance.read": ["admin", "biomed", "security", "manager", "auditor"],

@@ -5,6 +5,7 @@ import { sql } from "drizzle-orm";
 import { openDb, type DbHandle } from "@/db/client";
 import { DEMO_USERS, isEmpty, seedDemo } from "@/db/seed/demo";
 import { seedDemoReleases } from "@/db/seed/demo-releases";
+import { startRolloutTicker } from "@/lib/services/rollouts/engine";
 import { env } from "@/lib/env";
 import { formatControllers } from "@/lib/fleet/controllers";
 
@@ -44,6 +45,7 @@ async function start(): Promise<DbHandle> {
     if (env.CORRIDOR_DEMO_PASSWORD) printDemoLogins(env.CORRIDOR_DEMO_PASSWORD);
     else console.log("[corridor] demo mode: the logins were printed when the demo was first seeded");
   }
+  if (env.ROLLOUT_TICK_SECONDS > 0) startRolloutTicker(handle.db, env.ROLLOUT_TICK_SECONDS * 1000);
   return handle;
 }
 

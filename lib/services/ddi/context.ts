@@ -1,5 +1,6 @@
 import { eq, sql } from "drizzle-orm";
 import type { Db } from "@/db/client";
+import { queryRows } from "@/db/client";
 import { maintenanceWindows } from "@/db/schema";
 import type { WindowRule } from "../safety/windows";
 
@@ -30,7 +31,39 @@ export function unitWindows(db: Db, unitId: number, now = Date.now()): Promise<W
   return rules;
 }
 
-/** Called after windows change so this instance applies them at once (others within the TTL). */
+export type BlackoutDays = { startsOn: string; endsOn: string };
+const blackoutCache = new WeakMap<object, Map<number, { at: number; generation: number; days: Promise<BlackoutDays[]> }>>();
+
+/** Blackout days that apply to a unit: its own, its site's, and hospital-wide ones (cached like windows). */
+export function unitBlackouts(db: Db, unitId: number, now = Date.now()): Promise<BlackoutDays[]> {
+  let perDb = blackoutCache.get(db);
+  if (!perDb) blackoutCache.set(db, (perDb = new Map()));
+  const hit = perDb.get(unitId);
+  if (hit && hit.generation === generation && now - hit.at < WINDOW_TTL_MS) return hit.days;
+  const days = queryRows<{ startsOn: string; endsOn: string }>(
+    db,
+    sql`SELECT to_char(b.starts_on, 'YYYY-MM-DD') AS "startsOn", to_char(b.ends_on, 'YYYY-MM-DD') AS "endsOn"
+        FROM blackouts b, units u
+        WHERE u.id = ${unitId} AND b.ends_on >= current_date - 1
+          AND (b.unit_id = u.id OR (b.unit_id IS NULL AND (b.site_id = u.site_id OR b.site_id IS NULL)))`,
+  );
+  perDb.set(unitId, { at: now, generation, days });
+  return days;
+}
+
+// A freeze must stop offers at once: this instance forgets it immediately on change, others within 2 s.
+const FREEZE_TTL_MS = 2_000;
+const freezeCache = new WeakMap<object, { at: number; generation: number; active: Promise<boolean> }>();
+
+export function freezeActive(db: Db, now = Date.now()): Promise<boolean> {
+  const hit = freezeCache.get(db);
+  if (hit && hit.generation === generation && now - hit.at < FREEZE_TTL_MS) return hit.active;
+  const active = queryRows<{ n: number }>(db, sql`SELECT count(*)::int AS n FROM freezes WHERE ended_at IS NULL`).then((r) => (r[0]?.n ?? 0) > 0);
+  freezeCache.set(db, { at: now, generation, active });
+  return active;
+}
+
+/** Called after windows, blackouts or a freeze change so this instance applies them at once (others within the TTL). */
 export function forgetUnitWindows() {
   generation++;
 }

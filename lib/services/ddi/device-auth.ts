@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { and, eq, inArray, sql } from "drizzle-orm";
 import type { Db } from "@/db/client";
-import { deploymentActions, deviceCredentials, deviceReports, devices, releases, units } from "@/db/schema";
+import { deploymentActions, deviceCredentials, deviceReports, devices, releases, rolloutWaves, rollouts, units } from "@/db/schema";
 import { OPEN_ACTION_STATES } from "@/lib/domain";
 import type { Actor, Origin } from "../actor";
 import { recordAudit } from "../audit/record";
@@ -42,7 +42,10 @@ function prepareLookup(db: Db) {
         id: deploymentActions.id,
         state: deploymentActions.state,
         releaseId: deploymentActions.releaseId,
+        rolloutId: deploymentActions.rolloutId,
       },
+      rollout: { state: rollouts.state, maxConcurrent: rollouts.maxConcurrent },
+      waveState: rolloutWaves.state,
       release: { version: releases.version, securityVersion: releases.securityVersion },
     })
     .from(deviceCredentials)
@@ -51,6 +54,8 @@ function prepareLookup(db: Db) {
     .leftJoin(deviceReports, eq(deviceReports.deviceId, devices.id))
     .leftJoin(deploymentActions, and(eq(deploymentActions.deviceId, devices.id), inArray(deploymentActions.state, [...OPEN_ACTION_STATES])))
     .leftJoin(releases, eq(releases.id, deploymentActions.releaseId))
+    .leftJoin(rollouts, eq(rollouts.id, deploymentActions.rolloutId))
+    .leftJoin(rolloutWaves, eq(rolloutWaves.id, deploymentActions.waveId))
     .where(eq(deviceCredentials.tokenHash, sql.placeholder("tokenHash")))
     .limit(1)
     .prepare("ddi_device_lookup");

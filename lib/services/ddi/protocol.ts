@@ -6,9 +6,10 @@ import type { ActionState } from "@/lib/domain";
 import type { Actor, Origin } from "../actor";
 import { recordAudit } from "../audit/record";
 import { NotFoundError, ServiceError, ValidationError } from "../errors";
-import { installBlockers, type Blocker } from "../safety/install-gate";
+import { gateBlockers } from "../safety/gate-facts";
+import type { Blocker } from "../safety/install-gate";
 import { failureReason, isFinished, nextActionState, parseFeedback } from "./action-state";
-import { noteContact, unitWindows, type DdiConfig } from "./context";
+import { noteContact, type DdiConfig } from "./context";
 import { reportClinicalUse, type DeviceSession } from "./device-auth";
 import { manifestKey, signManifest, type SignedManifest } from "./manifest";
 
@@ -30,16 +31,8 @@ export function pollSleep(cfg: DdiConfig, deviceId: number): string {
 }
 
 /** The one place the protocol asks whether this device may work on its update right now. */
-export async function deviceBlockers(db: Db, d: DeviceSession, cfg: DdiConfig, now = new Date()): Promise<Blocker[]> {
-  return installBlockers({
-    now,
-    deviceStatus: d.status,
-    inClinicalUse: d.inClinicalUse,
-    clinicalUseAt: d.clinicalUseAt,
-    unitTimeZone: d.unitTimeZone,
-    windows: await unitWindows(db, d.unitId, now.getTime()),
-    clinicalUseMaxAgeMs: cfg.clinicalUseMaxAgeMs,
-  });
+export function deviceBlockers(db: Db, d: DeviceSession, cfg: DdiConfig, now = new Date()): Promise<Blocker[]> {
+  return gateBlockers(db, d, cfg.clinicalUseMaxAgeMs, now);
 }
 
 /**

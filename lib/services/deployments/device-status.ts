@@ -1,9 +1,11 @@
-import { and, eq, isNull } from "drizzle-orm";
+import { and, eq, inArray, isNull } from "drizzle-orm";
 import { z } from "zod";
-import { deviceCredentials, deviceReports, devices, maintenanceWindows, units } from "@/db/schema";
+import { deploymentActions, deviceCredentials, deviceReports, devices, maintenanceWindows, rolloutWaves, rollouts, units } from "@/db/schema";
+import { OPEN_ACTION_STATES } from "@/lib/domain";
 import { NotFoundError } from "../errors";
 import { query } from "../operation";
-import { installBlockers, type Blocker } from "../safety/install-gate";
+import { gateBlockers } from "../safety/gate-facts";
+import type { Blocker } from "../safety/install-gate";
 import { upcomingWindows } from "../safety/windows";
 import { RowId } from "@/lib/validation/ids";
 
@@ -27,24 +29,22 @@ export const deviceUpdateStatus = query({
         clinicalUseAt: deviceReports.clinicalUseAt,
         tokenHint: deviceCredentials.tokenHint,
         tokenCreatedAt: deviceCredentials.createdAt,
+        action: { id: deploymentActions.id, state: deploymentActions.state, rolloutId: deploymentActions.rolloutId },
+        rollout: { state: rollouts.state, maxConcurrent: rollouts.maxConcurrent },
+        waveState: rolloutWaves.state,
       })
       .from(devices)
       .innerJoin(units, eq(units.id, devices.unitId))
       .leftJoin(deviceReports, eq(deviceReports.deviceId, devices.id))
       .leftJoin(deviceCredentials, and(eq(deviceCredentials.deviceId, devices.id), isNull(deviceCredentials.revokedAt)))
+      .leftJoin(deploymentActions, and(eq(deploymentActions.deviceId, devices.id), inArray(deploymentActions.state, [...OPEN_ACTION_STATES])))
+      .leftJoin(rollouts, eq(rollouts.id, deploymentActions.rolloutId))
+      .leftJoin(rolloutWaves, eq(rolloutWaves.id, deploymentActions.waveId))
       .where(eq(devices.id, input.deviceId));
     if (!row) throw new NotFoundError("This device does not exist.");
     const windows = await db.select().from(maintenanceWindows).where(eq(maintenanceWindows.unitId, row.unitId));
     const now = new Date();
-    const blockers: Blocker[] = installBlockers({
-      now,
-      deviceStatus: row.status,
-      inClinicalUse: row.inClinicalUse,
-      clinicalUseAt: row.clinicalUseAt,
-      unitTimeZone: row.timeZone,
-      windows,
-      clinicalUseMaxAgeMs: input.clinicalUseMaxAgeMinutes * 60_000,
-    });
+    const blockers: Blocker[] = await gateBlockers(db, { ...row, unitTimeZone: row.timeZone }, input.clinicalUseMaxAgeMinutes * 60_000, now);
     return {
       credential: row.tokenHint ? { hint: row.tokenHint, createdAt: row.tokenCreatedAt } : null,
       reported: { attributes: row.attributes ?? {}, attributesAt: row.attributesAt, inClinicalUse: row.inClinicalUse, clinicalUseAt: row.clinicalUseAt },

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { and, asc, eq, inArray, sql } from "drizzle-orm";
+import { and, asc, eq, sql } from "drizzle-orm";
 import type { Db } from "@/db/client";
 import {
   artifacts, deploymentActions, deviceModels, releaseBriefings, releaseEvidence, releaseSboms, releases, users, type Release,
@@ -7,6 +7,7 @@ import {
 import { RELEASE_STATE_LABELS, type ReleaseState } from "@/lib/domain";
 import type { Actor } from "../actor";
 import type { AuditEntry } from "../audit/record";
+import { stopOpenActions } from "../deployments/stop";
 import { ConflictError, NotFoundError } from "../errors";
 
 // The release lifecycle (SIG-07). The same table is enforced by the releases_lifecycle trigger
@@ -69,24 +70,11 @@ export async function moveRelease(tx: Db, release: Release, to: ReleaseState, au
     .returning();
   if (!moved) throw new ConflictError("Someone changed this release at the same moment. Reload the page and try again.");
   await audit({ action: "release.state_changed", entityType: "release", entityId: release.id, before: { state: release.state }, after: { state: to, ...details }, reason });
-  if (release.state === "approved") await stopOpenUpdates(tx, release.id, audit);
+  if (release.state === "approved") {
+    const stopped = await stopOpenActions(tx, eq(deploymentActions.releaseId, release.id));
+    if (stopped.canceled + stopped.cancelRequested) await audit({ action: "deployment.cancel_for_release", entityType: "release", entityId: release.id, after: stopped });
+  }
   return moved;
-}
-
-/** Cancels the release's updates that devices have not finished (the way cancelAction does, in bulk). */
-async function stopOpenUpdates(tx: Db, releaseId: number, audit: Audit) {
-  const untouched = await tx
-    .update(deploymentActions)
-    .set({ state: "canceled", cancelRequestedAt: sql`now()`, finishedAt: sql`now()`, updatedAt: sql`now()` })
-    .where(and(eq(deploymentActions.releaseId, releaseId), eq(deploymentActions.state, "scheduled"), eq(deploymentActions.feedbackCount, 0)))
-    .returning({ id: deploymentActions.id });
-  const started = await tx
-    .update(deploymentActions)
-    .set({ state: "cancel_requested", cancelRequestedAt: sql`now()`, updatedAt: sql`now()` })
-    .where(and(eq(deploymentActions.releaseId, releaseId), inArray(deploymentActions.state, ["scheduled", "downloading", "downloaded", "installing"])))
-    .returning({ id: deploymentActions.id });
-  if (untouched.length + started.length === 0) return;
-  await audit({ action: "deployment.cancel_for_release", entityType: "release", entityId: releaseId, after: { canceled: untouched.length, cancelRequested: started.length } });
 }
 
 // ---------------------------------------------------------------------------------------------------------

@@ -55,6 +55,10 @@ describe("install gate: nothing installs outside a window or on a device in use"
     unitTimeZone: "America/New_York",
     windows: [nightly],
     clinicalUseMaxAgeMs: 30 * 60_000,
+    freezeActive: false,
+    blackouts: [],
+    rollout: { running: true, waveActive: true },
+    rateLimited: false,
   };
 
   it("allows an idle, active device inside its window", () => {
@@ -68,5 +72,22 @@ describe("install gate: nothing installs outside a window or on a device in use"
     expect(installBlockers({ ...open, now: new Date("2026-01-15T12:00:00Z"), clinicalUseAt: new Date("2026-01-15T11:59:00Z") })).toEqual(["outside_window"]);
     expect(installBlockers({ ...open, windows: [] })).toEqual(["no_window_defined"]);
     expect(installBlockers({ ...open, deviceStatus: "quarantined" })).toEqual(["device_not_active"]);
+    expect(installBlockers({ ...open, freezeActive: true })).toEqual(["freeze_active"]);
+    expect(installBlockers({ ...open, rollout: { running: false, waveActive: true } })).toEqual(["rollout_not_running"]);
+    expect(installBlockers({ ...open, rollout: { running: true, waveActive: false } })).toEqual(["wave_not_active"]);
+    expect(installBlockers({ ...open, rateLimited: true })).toEqual(["rate_limited"]);
+  });
+
+  it("a manual assignment (no rollout) is judged on the device, its unit and the freeze alone", () => {
+    expect(installBlockers({ ...open, rollout: null })).toEqual([]);
+  });
+
+  it("blackout days count in the unit's own calendar: 07:30 UTC on 15 January is still the 15th in New York", () => {
+    expect(installBlockers({ ...open, blackouts: [{ startsOn: "2026-01-15", endsOn: "2026-01-15" }] })).toEqual(["blackout_day"]);
+    expect(installBlockers({ ...open, blackouts: [{ startsOn: "2026-01-16", endsOn: "2026-01-20" }] })).toEqual([]);
+    // 03:30 UTC on the 16th is 22:30 on the 15th in New York.
+    const lateEvening = { ...open, now: new Date("2026-01-16T03:30:00Z"), clinicalUseAt: new Date("2026-01-16T03:29:00Z"), windows: [{ rrule: "FREQ=DAILY", startsAt: "22:00", durationMinutes: 60 }] };
+    expect(installBlockers({ ...lateEvening, blackouts: [{ startsOn: "2026-01-16", endsOn: "2026-01-16" }] })).toEqual([]);
+    expect(installBlockers({ ...lateEvening, blackouts: [{ startsOn: "2026-01-15", endsOn: "2026-01-15" }] })).toEqual(["blackout_day"]);
   });
 });

@@ -1,0 +1,209 @@
+import { and, asc, eq, inArray, isNull, sql } from "drizzle-orm";
+import { queryRows, type Db } from "@/db/client";
+import { deploymentActions, problemReports, rolloutDevices, rolloutWaves, rollouts, type GateResult, type Rollout, type RolloutWave } from "@/db/schema";
+import { systemActor, type Actor } from "../actor";
+import { recordAudit, type AuditEntry } from "../audit/record";
+import { stopOpenActions } from "../deployments/stop";
+import { briefingAcknowledgedUnits } from "../releases/briefings";
+
+// The rollout engine. Offers are decided when a device polls (the install gate); this moves rollouts
+// between waves. Every step is a conditional update inside a transaction that holds the rollout's row
+// lock, so ticks are idempotent, safe with several app instances, and resume correctly after a crash:
+// nothing lives only in memory.
+
+export type Audit = (entry: AuditEntry) => Promise<void>;
+
+export const ENGINE: Actor = systemActor("rollout-engine");
+
+/** Devices that report nothing for this long while downloading or installing are failed (and can be retried). */
+export const PROGRESS_TIMEOUT_MS = 6 * 3_600_000;
+
+export type WaveStats = { targeted: number; succeeded: number; failed: number; canceled: number; open: number };
+
+export async function waveStats(db: Db, waveId: number): Promise<WaveStats> {
+  const [row] = await queryRows<WaveStats>(
+    db,
+    sql`SELECT count(*)::int AS targeted,
+               count(*) FILTER (WHERE state = 'succeeded')::int AS succeeded,
+               count(*) FILTER (WHERE state IN ('failed', 'rolled_back'))::int AS failed,
+               count(*) FILTER (WHERE state = 'canceled')::int AS canceled,
+               count(*) FILTER (WHERE state NOT IN ('succeeded', 'failed', 'rolled_back', 'canceled'))::int AS open
+        FROM deployment_actions WHERE wave_id = ${waveId}`,
+  );
+  return row ?? { targeted: 0, succeeded: 0, failed: 0, canceled: 0, open: 0 };
+}
+
+const pct = (part: number, whole: number) => (whole === 0 ? 0 : Math.round((part / whole) * 1000) / 10);
+
+/** Stops a rollout: no device of it is offered anything, and updates not yet under way are stopped. */
+export async function stopRollout(tx: Db, rollout: Rollout, state: "halted" | "canceled", reason: string, audit: Audit) {
+  const [moved] = await tx
+    .update(rollouts)
+    .set({ state, stateReason: reason, updatedAt: sql`now()`, finishedAt: sql`now()` })
+    .where(and(eq(rollouts.id, rollout.id), inArray(rollouts.state, ["running", "paused"])))
+    .returning();
+  if (!moved) return null;
+  const stopped = await stopOpenActions(tx, eq(deploymentActions.rolloutId, rollout.id));
+  await tx.update(rolloutWaves).set({ state: "canceled" }).where(and(eq(rolloutWaves.rolloutId, rollout.id), eq(rolloutWaves.state, "pending")));
+  await audit({ action: `rollout.${state}`, entityType: "rollout", entityId: rollout.id, before: { state: rollout.state }, after: { state, ...stopped }, reason });
+  return moved;
+}
+
+/**
+ * One step of one rollout, under its row lock: judge the active wave (auto-halt, completion), then start
+ * the next wave when its gates pass. Returns what happened, for logs and tests.
+ */
+export async function advanceRollout(tx: Db, rolloutId: number, now: Date, audit: Audit): Promise<string> {
+  const [rollout] = await tx.select().from(rollouts).where(eq(rollouts.id, rolloutId)).for("update", { skipLocked: true });
+  if (!rollout || rollout.state !== "running") return "idle";
+  const waves = await tx.select().from(rolloutWaves).where(eq(rolloutWaves.rolloutId, rollout.id)).orderBy(asc(rolloutWaves.position));
+  const active = waves.find((w) => w.state === "active");
+  if (active) {
+    const outcome = await judgeActiveWave(tx, rollout, active, now, audit);
+    if (outcome !== "completed") return outcome;
+  }
+  const next = waves.find((w) => w.state === "pending");
+  if (!next) {
+    if (waves.every((w) => w.state === "completed" || w.state === "canceled")) {
+      await tx.update(rollouts).set({ state: "completed", updatedAt: sql`now()`, finishedAt: sql`now()` }).where(eq(rollouts.id, rollout.id));
+      await audit({ action: "rollout.completed", entityType: "rollout", entityId: rollout.id, after: { waves: waves.length } });
+      return "completed";
+    }
+    return "waiting";
+  }
+  const previous = [...waves].reverse().find((w) => w.position < next.position && w.state === "completed") ?? null;
+  const gates = await nextWaveGates(tx, rollout, next, previous, now);
+  await saveGates(tx, next, gates);
+  if (!gates.every((g) => g.ok)) return "gated";
+  return startWave(tx, rollout, next, audit);
+}
+
+async function judgeActiveWave(tx: Db, rollout: Rollout, wave: RolloutWave, now: Date, audit: Audit): Promise<string> {
+  const s = await waveStats(tx, wave.id);
+  const finished = s.succeeded + s.failed;
+  const failurePct = pct(s.failed, finished);
+  const considered = s.targeted - s.canceled;
+  const successPct = pct(s.succeeded, considered);
+  const gates: GateResult[] = [
+    {
+      gate: "failure share",
+      ok: finished < wave.minSample || failurePct <= wave.maxFailurePct,
+      detail: finished < wave.minSample ? `${finished} of the ${wave.minSample} results needed before the failure gate can trip` : `${failurePct}% failed (limit ${wave.maxFailurePct}%)`,
+    },
+    { gate: "devices finished", ok: s.open === 0, detail: `${considered - s.open} of ${considered} finished` },
+    { gate: "success share", ok: s.open > 0 || successPct >= wave.minSuccessPct, detail: `${successPct}% succeeded (needs ${wave.minSuccessPct}%)` },
+  ];
+  await saveGates(tx, wave, gates);
+  if (!gates[0]!.ok) {
+    await stopRollout(tx, rollout, "halted", `Automatic halt in wave "${wave.name}": ${s.failed} of ${finished} finished devices failed (${failurePct}%, limit ${wave.maxFailurePct}%).`, audit);
+    return "halted";
+  }
+  if (s.open > 0) return "running";
+  if (successPct < wave.minSuccessPct) {
+    await tx.update(rollouts).set({ state: "paused", stateReason: `Wave "${wave.name}" finished with ${successPct}% success; it needs ${wave.minSuccessPct}%. Retry the failed devices or resume to go on.`, updatedAt: sql`now()` }).where(eq(rollouts.id, rollout.id));
+    await audit({ action: "rollout.paused", entityType: "rollout", entityId: rollout.id, after: { wave: wave.name, successPct, cause: "success share below the gate" } });
+    return "paused";
+  }
+  await tx.update(rolloutWaves).set({ state: "completed", completedAt: now }).where(and(eq(rolloutWaves.id, wave.id), eq(rolloutWaves.state, "active")));
+  await audit({ action: "rollout.wave_completed", entityType: "rollout", entityId: rollout.id, after: { wave: wave.name, ...s } });
+  return "completed";
+}
+
+async function nextWaveGates(tx: Db, rollout: Rollout, wave: RolloutWave, previous: RolloutWave | null, now: Date): Promise<GateResult[]> {
+  const gates: GateResult[] = [];
+  if (previous?.completedAt) {
+    const soakEnds = previous.completedAt.getTime() + previous.soakMinutes * 60_000;
+    gates.push({ gate: "soak time", ok: now.getTime() >= soakEnds, detail: now.getTime() >= soakEnds ? `"${previous.name}" soaked ${previous.soakMinutes} min` : `until ${new Date(soakEnds).toISOString()}` });
+  }
+  // Incidents arrive with the incident work; until then a bedside report of patient harm stops the rollout's next wave.
+  const [harm] = await tx
+    .select({ n: sql<number>`count(*)::int` })
+    .from(problemReports)
+    .where(and(eq(problemReports.releaseId, rollout.releaseId), eq(problemReports.patientHarm, true), sql`${problemReports.createdAt} >= ${rollout.createdAt}`));
+  gates.push({ gate: "no open incident", ok: (harm?.n ?? 0) === 0, detail: harm?.n ? `${harm.n} report(s) of patient harm since the rollout began` : "no report of patient harm" });
+  if (wave.requireAcknowledgement) {
+    const units = await queryRows<{ unit_id: number }>(tx, sql`SELECT DISTINCT d.unit_id FROM rollout_devices rd JOIN devices d ON d.id = rd.device_id WHERE rd.wave_id = ${wave.id}`);
+    const acknowledged = await briefingAcknowledgedUnits(tx, rollout.releaseId);
+    const missing = units.filter((u) => !acknowledged.has(u.unit_id)).length;
+    gates.push({ gate: "briefing acknowledged", ok: missing === 0, detail: missing ? `${missing} of ${units.length} units have not acknowledged the briefing` : `all ${units.length} units acknowledged` });
+  }
+  if (wave.requireGoAhead) gates.push({ gate: "signed go-ahead", ok: wave.goAheadAt != null, detail: wave.goAheadAt ? `by ${wave.goAheadName}` : "waiting for a signed go-ahead" });
+  return gates;
+}
+
+async function saveGates(tx: Db, wave: RolloutWave, gates: GateResult[]) {
+  if (JSON.stringify(gates) === JSON.stringify(wave.gates)) return;
+  await tx.update(rolloutWaves).set({ gates }).where(eq(rolloutWaves.id, wave.id));
+}
+
+/**
+ * Targets the wave's devices: one deployment action each, in one statement. A device that meanwhile got
+ * another update, was quarantined or retired, or rose above the release's security version is skipped
+ * with the reason.
+ */
+async function startWave(tx: Db, rollout: Rollout, wave: RolloutWave, audit: Audit): Promise<string> {
+  const [started] = await tx.update(rolloutWaves).set({ state: "active", startedAt: sql`now()` }).where(and(eq(rolloutWaves.id, wave.id), eq(rolloutWaves.state, "pending"))).returning();
+  if (!started) return "idle";
+  const targeted = await queryRows<{ n: number }>(
+    tx,
+    sql`WITH eligible AS (
+          SELECT rd.device_id, d.firmware_version FROM rollout_devices rd
+          JOIN devices d ON d.id = rd.device_id
+          JOIN releases r ON r.id = ${rollout.releaseId}
+          WHERE rd.rollout_id = ${rollout.id} AND rd.wave_id = ${wave.id} AND rd.action_id IS NULL
+            AND d.status NOT IN ('quarantined', 'retired') AND d.security_version <= r.security_version),
+        created AS (
+          INSERT INTO deployment_actions (device_id, release_id, previous_version, rollout_id, wave_id, created_by)
+          SELECT device_id, ${rollout.releaseId}, firmware_version, ${rollout.id}, ${wave.id}, ${rollout.createdBy} FROM eligible
+          ON CONFLICT (device_id) WHERE state IN ('scheduled','downloading','downloaded','installing','installed_awaiting_confirmation','cancel_requested') DO NOTHING
+          RETURNING id, device_id),
+        linked AS (
+          UPDATE rollout_devices rd SET action_id = c.id FROM created c
+          WHERE rd.rollout_id = ${rollout.id} AND rd.device_id = c.device_id RETURNING 1)
+        SELECT count(*)::int AS n FROM linked`,
+  );
+  const skipped = await tx
+    .update(rolloutDevices)
+    .set({ skippedReason: "had another unfinished update, was quarantined or retired, or is above the release's security version" })
+    .where(and(eq(rolloutDevices.waveId, wave.id), isNull(rolloutDevices.actionId), isNull(rolloutDevices.skippedReason)))
+    .returning({ deviceId: rolloutDevices.deviceId });
+  await audit({ action: "rollout.wave_started", entityType: "rollout", entityId: rollout.id, after: { wave: wave.name, position: wave.position, targeted: targeted[0]?.n ?? 0, skipped: skipped.length } });
+  return "started";
+}
+
+/** Fails updates that stopped reporting progress, so they show truthfully and can be retried. */
+export async function failStalledActions(db: Db, now: Date): Promise<number> {
+  const cutoff = new Date(now.getTime() - PROGRESS_TIMEOUT_MS);
+  const stalled = await db
+    .update(deploymentActions)
+    .set({ state: "failed", finishedAt: now, updatedAt: now, failureReason: `no progress reported for ${PROGRESS_TIMEOUT_MS / 3_600_000} hours` })
+    .where(and(inArray(deploymentActions.state, ["downloading", "downloaded", "installing"]), sql`coalesce(${deploymentActions.lastFeedbackAt}, ${deploymentActions.updatedAt}) < ${cutoff}`))
+    .returning({ id: deploymentActions.id });
+  if (stalled.length) await recordAudit(db, ENGINE, undefined, { action: "deployment.timed_out", entityType: "deployment_action", after: { actions: stalled.map((s) => s.id) } });
+  return stalled.length;
+}
+
+/** One engine tick over every running rollout, each in its own transaction. Safe to run anywhere, any time. */
+export async function tickRollouts(db: Db, now = new Date()): Promise<Record<number, string>> {
+  await failStalledActions(db, now);
+  const running = await db.select({ id: rollouts.id }).from(rollouts).where(eq(rollouts.state, "running")).orderBy(asc(rollouts.id));
+  const outcomes: Record<number, string> = {};
+  for (const { id } of running) {
+    outcomes[id] = await db.transaction((tx) => advanceRollout(tx, id, now, (entry) => recordAudit(tx, ENGINE, undefined, entry)));
+  }
+  return outcomes;
+}
+
+/** Runs ticks every few seconds in this process (each tick is safe alongside other instances). */
+export function startRolloutTicker(db: Db, everyMs: number): () => void {
+  let busy = false;
+  const timer = setInterval(() => {
+    if (busy) return;
+    busy = true;
+    tickRollouts(db)
+      .catch((err) => console.error("[corridor] rollout tick failed", err))
+      .finally(() => (busy = false));
+  }, everyMs);
+  timer.unref();
+  return () => clearInterval(timer);
+}

@@ -1,0 +1,166 @@
+import { and, asc, desc, eq, inArray, isNull, sql } from "drizzle-orm";
+import { z } from "zod";
+import { queryRows } from "@/db/client";
+import { auditEvents, blackouts, deviceModels, freezes, maintenanceWindows, releases, rolloutWaves, rollouts, sites, units, users } from "@/db/schema";
+import { RolloutRef } from "@/lib/validation/rollouts";
+import { RowId } from "@/lib/validation/ids";
+import { NotFoundError } from "../errors";
+import { query } from "../operation";
+import { upcomingWindows } from "../safety/windows";
+
+/** Rollouts, newest first, with their device counts by outcome. */
+export const listRollouts = query({
+  name: "rollouts.list",
+  permission: "rollouts.read",
+  input: z.object({}).strict(),
+  async run({ db }) {
+    const rows = await db
+      .select({ id: rollouts.id, name: rollouts.name, state: rollouts.state, stateReason: rollouts.stateReason, createdAt: rollouts.createdAt, version: releases.version, modelName: deviceModels.name })
+      .from(rollouts)
+      .innerJoin(releases, eq(releases.id, rollouts.releaseId))
+      .innerJoin(deviceModels, eq(deviceModels.id, releases.modelId))
+      .orderBy(desc(rollouts.id))
+      .limit(100);
+    const counts = await progressCounts(db, rows.map((r) => r.id));
+    return rows.map((r) => ({ ...r, progress: counts.get(r.id) ?? emptyProgress() }));
+  },
+});
+
+const emptyProgress = () => ({ devices: 0, waiting: 0, inProgress: 0, succeeded: 0, failed: 0, canceled: 0 });
+export type Progress = ReturnType<typeof emptyProgress>;
+
+/** Devices per outcome for each rollout, from one aggregate over the rollout's device rows. */
+export async function progressCounts(db: Parameters<typeof queryRows>[0], rolloutIds: number[]): Promise<Map<number, Progress>> {
+  if (rolloutIds.length === 0) return new Map();
+  const rows = await queryRows<Progress & { rollout_id: number }>(
+    db,
+    sql`SELECT rd.rollout_id, count(*)::int AS devices,
+               count(*) FILTER (WHERE a.id IS NULL)::int AS waiting,
+               count(*) FILTER (WHERE a.state IN ('scheduled','downloading','downloaded','installing','installed_awaiting_confirmation','cancel_requested'))::int AS "inProgress",
+               count(*) FILTER (WHERE a.state = 'succeeded')::int AS succeeded,
+               count(*) FILTER (WHERE a.state IN ('failed', 'rolled_back'))::int AS failed,
+               count(*) FILTER (WHERE a.state = 'canceled')::int AS canceled
+        FROM rollout_devices rd LEFT JOIN deployment_actions a ON a.id = rd.action_id
+        WHERE rd.rollout_id = ANY(${sql.param(rolloutIds)}::int[])
+        GROUP BY rd.rollout_id`,
+  );
+  return new Map(rows.map(({ rollout_id, ...p }) => [rollout_id, p]));
+}
+
+/** Everything the rollout page shows: waves with counts and gates, per-unit counts, failures, events. */
+export const rolloutDetail = query({
+  name: "rollouts.get",
+  permission: "rollouts.read",
+  input: RolloutRef,
+  async run({ db, input }) {
+    const [row] = await db
+      .select({ rollout: rollouts, version: releases.version, securityVersion: releases.securityVersion, modelName: deviceModels.name, createdByName: users.displayName })
+      .from(rollouts)
+      .innerJoin(releases, eq(releases.id, rollouts.releaseId))
+      .innerJoin(deviceModels, eq(deviceModels.id, releases.modelId))
+      .leftJoin(users, eq(users.id, rollouts.createdBy))
+      .where(eq(rollouts.id, input.rolloutId));
+    if (!row) throw new NotFoundError("This rollout does not exist.");
+    const waves = await db.select().from(rolloutWaves).where(eq(rolloutWaves.rolloutId, input.rolloutId)).orderBy(asc(rolloutWaves.position));
+    const perWave = await queryRows<Progress & { wave_id: number }>(
+      db,
+      sql`SELECT rd.wave_id, count(*)::int AS devices,
+                 count(*) FILTER (WHERE a.id IS NULL)::int AS waiting,
+                 count(*) FILTER (WHERE a.state IN ('scheduled','downloading','downloaded','installing','installed_awaiting_confirmation','cancel_requested'))::int AS "inProgress",
+                 count(*) FILTER (WHERE a.state = 'succeeded')::int AS succeeded,
+                 count(*) FILTER (WHERE a.state IN ('failed', 'rolled_back'))::int AS failed,
+                 count(*) FILTER (WHERE a.state = 'canceled')::int AS canceled
+          FROM rollout_devices rd LEFT JOIN deployment_actions a ON a.id = rd.action_id
+          WHERE rd.rollout_id = ${input.rolloutId} GROUP BY rd.wave_id`,
+    );
+    const perUnit = await queryRows<{ unit: string; site: string; devices: number; succeeded: number; failed: number; in_progress: number }>(
+      db,
+      sql`SELECT u.name AS unit, s.name AS site, count(*)::int AS devices,
+                 count(*) FILTER (WHERE a.state = 'succeeded')::int AS succeeded,
+                 count(*) FILTER (WHERE a.state IN ('failed', 'rolled_back'))::int AS failed,
+                 count(*) FILTER (WHERE a.state IN ('scheduled','downloading','downloaded','installing','installed_awaiting_confirmation','cancel_requested'))::int AS in_progress
+          FROM rollout_devices rd JOIN devices d ON d.id = rd.device_id JOIN units u ON u.id = d.unit_id JOIN sites s ON s.id = u.site_id
+          LEFT JOIN deployment_actions a ON a.id = rd.action_id
+          WHERE rd.rollout_id = ${input.rolloutId} GROUP BY u.name, s.name ORDER BY count(*) DESC, s.name, u.name`,
+    );
+    const failures = await queryRows<{ reason: string; devices: number }>(
+      db,
+      sql`SELECT coalesce(a.failure_reason, 'no reason reported') AS reason, count(*)::int AS devices
+          FROM rollout_devices rd JOIN deployment_actions a ON a.id = rd.action_id
+          WHERE rd.rollout_id = ${input.rolloutId} AND a.state IN ('failed', 'rolled_back')
+          GROUP BY 1 ORDER BY 2 DESC LIMIT 20`,
+    );
+    const events = await db
+      .select({ seq: auditEvents.seq, createdAt: auditEvents.createdAt, actorName: auditEvents.actorName, action: auditEvents.action, after: auditEvents.after, reason: auditEvents.reason })
+      .from(auditEvents)
+      .where(and(eq(auditEvents.entityType, "rollout"), eq(auditEvents.entityId, String(input.rolloutId))))
+      .orderBy(desc(auditEvents.seq))
+      .limit(100);
+    return {
+      ...row,
+      waves: waves.map((w) => ({ ...w, progress: perWave.find((p) => p.wave_id === w.id) ?? emptyProgress() })),
+      progress: (await progressCounts(db, [input.rolloutId])).get(input.rolloutId) ?? emptyProgress(),
+      perUnit,
+      failures,
+      events,
+    };
+  },
+});
+
+/** The rollouts a device took part in, newest first. */
+export const deviceRollouts = query({
+  name: "rollouts.for_device",
+  permission: "devices.read",
+  input: z.object({ deviceId: RowId("Unknown device.") }).strict(),
+  run: ({ db, input }) =>
+    queryRows<{ rollout_id: number; name: string; wave: string; state: string | null; skipped_reason: string | null; version: string }>(
+      db,
+      sql`SELECT r.id AS rollout_id, r.name, w.name AS wave, a.state, rd.skipped_reason, rel.version
+          FROM rollout_devices rd JOIN rollouts r ON r.id = rd.rollout_id JOIN rollout_waves w ON w.id = rd.wave_id
+          JOIN releases rel ON rel.id = r.release_id LEFT JOIN deployment_actions a ON a.id = rd.action_id
+          WHERE rd.device_id = ${input.deviceId} ORDER BY r.id DESC LIMIT 20`,
+    ),
+});
+
+/** The freeze in force, if any: every console page shows it. */
+export const activeFreeze = query({
+  name: "freeze.status",
+  permission: "devices.read",
+  input: z.object({}).strict(),
+  async run({ db }) {
+    const [row] = await db
+      .select({ id: freezes.id, reason: freezes.reason, startedAt: freezes.startedAt, startedBy: users.displayName })
+      .from(freezes)
+      .leftJoin(users, eq(users.id, freezes.startedBy))
+      .where(isNull(freezes.endedAt));
+    return row ?? null;
+  },
+});
+
+/** Each unit's next maintenance windows (in its own time zone) and blackout days, for the calendar page. */
+export const maintenanceCalendar = query({
+  name: "windows.calendar",
+  permission: "rollouts.read",
+  input: z.object({ siteId: RowId("Unknown site.").optional(), count: z.number().int().min(1).max(14).default(5) }).strict(),
+  async run({ db, input }) {
+    const unitRows = await db
+      .select({ id: units.id, name: units.name, kind: units.kind, timeZone: units.timeZone, siteId: sites.id, site: sites.name })
+      .from(units)
+      .innerJoin(sites, eq(sites.id, units.siteId))
+      .where(input.siteId ? eq(units.siteId, input.siteId) : undefined)
+      .orderBy(asc(sites.name), asc(units.name));
+    const ids = unitRows.map((u) => u.id);
+    const windows = ids.length ? await db.select().from(maintenanceWindows).where(inArray(maintenanceWindows.unitId, ids)) : [];
+    const days = await db.select().from(blackouts).where(sql`${blackouts.endsOn} >= current_date - 1`).orderBy(asc(blackouts.startsOn));
+    const now = new Date();
+    return unitRows.map((u) => {
+      const own = windows.filter((w) => w.unitId === u.id);
+      return {
+        ...u,
+        windows: own.map((w) => ({ label: w.label, rrule: w.rrule, startsAt: w.startsAt, durationMinutes: w.durationMinutes })),
+        next: upcomingWindows(own, u.timeZone, now, input.count),
+        blackouts: days.filter((b) => b.unitId === u.id || (b.unitId === null && (b.siteId === u.siteId || b.siteId === null))),
+      };
+    });
+  },
+});
