@@ -1,14 +1,17 @@
 import fs from "node:fs";
 import path from "node:path";
 import { createHash, generateKeyPairSync, type KeyObject } from "node:crypto";
-import { and, eq, inArray, sql } from "drizzle-orm";
+import { and, eq } from "drizzle-orm";
+import type { z } from "zod";
 import type { Db } from "../client";
-import { deploymentActions, deviceCredentials, deviceModels, devices, manufacturers, users, type Release } from "../schema";
+import { deviceCredentials, deviceModels, devices, manufacturers, users, type Release } from "../schema";
 import type { RiskClass } from "@/lib/domain";
 import type { Ctx } from "@/lib/services/actor";
 import { recordAudit } from "@/lib/services/audit/record";
 import { systemActor } from "@/lib/services/actor";
 import { recallRelease } from "@/lib/services/releases/signatures";
+import { createRollout } from "@/lib/services/rollouts/create";
+import type { WaveInput } from "@/lib/validation/rollouts";
 import { createRng } from "@/lib/random";
 import { buildCycloneDx, DEMO_SBOM_COMPONENTS, type CycloneDxComponentInput } from "./cyclonedx";
 import { governedRelease, publicKeyPem, signDetached, type GovernedReleaseSpec } from "./governed-release";
@@ -19,6 +22,8 @@ import { MODELS } from "./demo";
 // simulated fleet: lab and imaging devices install at once (their windows are always open); ward and ICU
 // devices wait for their night window and for a moment free of patients. A vendor kit (the demo
 // manufacturer's signing key and a ready-to-submit package) is written for trying intake by hand.
+
+type WaveSpec = z.input<typeof WaveInput>;
 
 type DemoRelease = {
   model: string;
@@ -115,7 +120,7 @@ export async function seedDemoReleases(db: Db, opts: { artifactDir: string; pass
       briefing: spec.briefing,
     });
     if (spec.recall) await recallRelease(biomed2, { releaseId: release.id, password: opts.password, reason: spec.recall });
-    if (spec.assign && opts.assignFleet) assigned += await assignToFleet(db, release);
+    if (spec.assign && opts.assignFleet) assigned += await rollOutToFleet(db, biomed, release, modelSpec.name);
     released.push(release);
   }
 
@@ -125,17 +130,26 @@ export async function seedDemoReleases(db: Db, opts: { artifactDir: string; pass
   return { releases: released.length, assigned };
 }
 
-/** The simulated fleet's devices of the release's model that may take it. */
-async function assignToFleet(db: Db, release: Release): Promise<number> {
-  const targets = await db
-    .select({ id: devices.id, firmwareVersion: devices.firmwareVersion })
+/**
+ * A staged rollout of the release to the simulated fleet's devices of its model: lab devices first, then
+ * a pilot sample of every unit once clinicians acknowledged the briefing, then the rest.
+ */
+async function rollOutToFleet(db: Db, biomed: Ctx, release: Release, modelName: string): Promise<number> {
+  const fleet = await db
+    .select({ id: devices.id, sandbox: devices.sandbox })
     .from(devices)
     .innerJoin(deviceCredentials, eq(deviceCredentials.deviceId, devices.id))
-    .where(and(eq(devices.modelId, release.modelId), eq(devices.status, "active"), sql`${devices.securityVersion} <= ${release.securityVersion}`, inArray(devices.hardwareRevision, release.hardwareRevisions)));
-  for (let i = 0; i < targets.length; i += 2000) {
-    await db.insert(deploymentActions).values(targets.slice(i, i + 2000).map((t) => ({ deviceId: t.id, releaseId: release.id, previousVersion: t.firmwareVersion })));
-  }
-  return targets.length;
+    .where(and(eq(devices.modelId, release.modelId), eq(devices.status, "active")));
+  const lab = fleet.filter((d) => d.sandbox).length;
+  const wards = fleet.length - lab;
+  const waves: WaveSpec[] = [
+    ...(lab ? [{ kind: "lab" as const, name: "Biomed labs", minSuccessPct: 90, maxFailurePct: 20, minSample: 3, soakMinutes: 5, requireAcknowledgement: false, requireGoAhead: false }] : []),
+    ...(wards >= 8 ? [{ kind: "pilot" as const, name: "Pilot: a quarter of each unit", percent: 25, minSuccessPct: 90, maxFailurePct: 10, minSample: 5, soakMinutes: 30, requireAcknowledgement: true, requireGoAhead: false }] : []),
+    ...(wards ? [{ kind: "general" as const, name: "Everyone else", minSuccessPct: 90, maxFailurePct: 10, minSample: 10, soakMinutes: 0, requireAcknowledgement: false, requireGoAhead: false }] : []),
+  ];
+  if (!waves.length) return 0;
+  await createRollout(biomed, { name: `${modelName} ${release.version} to the simulated fleet`, filter: { releaseId: release.id, deviceIds: fleet.map((d) => d.id) }, waves, maxConcurrent: 50 });
+  return fleet.length;
 }
 
 /**

@@ -39,7 +39,7 @@ async function start(): Promise<DbHandle> {
     if (counts.fleetDevices.length) writeFleetControllers(counts.fleetDevices);
     const t1 = Date.now();
     const releases = await seedDemoReleases(handle.db, { artifactDir: env.artifactDir, password, assignFleet: counts.fleetDevices.length > 0 });
-    console.log(`[corridor] ${releases.releases} demo releases through intake, verification and approval in ${Date.now() - t1} ms; assigned to ${releases.assigned} simulated devices (labs install now, clinical units in their night window)`);
+    console.log(`[corridor] ${releases.releases} demo releases through intake, verification and approval in ${Date.now() - t1} ms; rolled out in waves to ${releases.assigned} simulated devices (labs install now, clinical units in their night window)`);
     printDemoLogins(password);
   } else if (env.demo) {
     if (env.CORRIDOR_DEMO_PASSWORD) printDemoLogins(env.CORRIDOR_DEMO_PASSWORD);
