@@ -5,7 +5,9 @@ import { CreateRolloutInput, WaveInput } from "@/lib/validation/rollouts";
 import { recordAudit } from "../audit/record";
 import { ValidationError } from "../errors";
 import { command } from "../operation";
-import { advanceRollout, ENGINE } from "./engine";
+import type { Db } from "@/db/client";
+import type { Actor } from "../actor";
+import { advanceRollout, ENGINE, type Audit } from "./engine";
 import { approvedRelease, candidates, type Candidate } from "./targets";
 
 type Wave = z.output<typeof WaveInput>;
@@ -40,34 +42,37 @@ export const createRollout = command({
   name: "rollouts.create",
   permission: "rollouts.manage",
   input: CreateRolloutInput,
-  async run({ tx, actor, input, audit }) {
-    const release = await approvedRelease(tx, input.filter.releaseId);
-    const targets = (await candidates(tx, release, input.filter)).filter((c) => c.excluded === null);
-    if (targets.length === 0) throw new ValidationError("No device can take this release with these choices. Check the compatibility report.");
-    const [rollout] = await tx
-      .insert(rollouts)
-      .values({ releaseId: release.id, name: input.name, targetFilter: input.filter, maxConcurrent: input.maxConcurrent, createdBy: actor.type === "user" ? actor.userId : null })
-      .returning();
-    const split = assignWaves(targets, input.waves, rollout!.id);
-    const waveRows = await tx
-      .insert(rolloutWaves)
-      .values(input.waves.map(({ unitIds: _u, percent: _p, ...w }, i) => ({ ...w, rolloutId: rollout!.id, position: i + 1 })))
-      .returning();
-    const deviceIds = split.flat();
-    const waveIds = split.flatMap((ids, i) => ids.map(() => waveRows[i]!.id));
-    // One statement for any number of devices: arrays bound as two parameters and unnested.
-    await tx.execute(sql`
-      INSERT INTO rollout_devices (rollout_id, device_id, wave_id)
-      SELECT ${rollout!.id}, d, w FROM unnest(${sql.param(deviceIds)}::int[], ${sql.param(waveIds)}::int[]) AS t(d, w)`);
-    await audit({
-      action: "rollout.created",
-      entityType: "rollout",
-      entityId: rollout!.id,
-      after: { releaseId: release.id, version: release.version, name: input.name, devices: deviceIds.length, waves: input.waves.map((w, i) => ({ name: w.name, kind: w.kind, devices: split[i]!.length })) },
-    });
-    const empty = split.findIndex((ids) => ids.length === 0);
-    if (empty >= 0) throw new ValidationError(`Wave "${input.waves[empty]!.name}" would have no devices. Remove it or change its units or share.`);
-    await advanceRollout(tx, rollout!.id, new Date(), (entry) => recordAudit(tx, ENGINE, undefined, entry));
-    return rollout!;
-  },
+  run: ({ tx, actor, input, audit }) => insertRollout(tx, actor, input, audit),
 });
+
+/** Creates the rollout, its waves and its device rows, and starts its first wave if the gates allow. */
+export async function insertRollout(tx: Db, actor: Actor, input: z.output<typeof CreateRolloutInput>, audit: Audit) {
+  const release = await approvedRelease(tx, input.filter.releaseId);
+  const targets = (await candidates(tx, release, input.filter)).filter((c) => c.excluded === null);
+  if (targets.length === 0) throw new ValidationError("No device can take this release with these choices. Check the compatibility report.");
+  const [rollout] = await tx
+    .insert(rollouts)
+    .values({ releaseId: release.id, name: input.name, targetFilter: input.filter, maxConcurrent: input.maxConcurrent, createdBy: actor.type === "user" ? actor.userId : null })
+    .returning();
+  const split = assignWaves(targets, input.waves, rollout!.id);
+  const waveRows = await tx
+    .insert(rolloutWaves)
+    .values(input.waves.map(({ unitIds: _u, percent: _p, ...w }, i) => ({ ...w, rolloutId: rollout!.id, position: i + 1 })))
+    .returning();
+  const deviceIds = split.flat();
+  const waveIds = split.flatMap((ids, i) => ids.map(() => waveRows[i]!.id));
+  // One statement for any number of devices: arrays bound as two parameters and unnested.
+  await tx.execute(sql`
+    INSERT INTO rollout_devices (rollout_id, device_id, wave_id)
+    SELECT ${rollout!.id}, d, w FROM unnest(${sql.param(deviceIds)}::int[], ${sql.param(waveIds)}::int[]) AS t(d, w)`);
+  await audit({
+    action: "rollout.created",
+    entityType: "rollout",
+    entityId: rollout!.id,
+    after: { releaseId: release.id, version: release.version, name: input.name, devices: deviceIds.length, waves: input.waves.map((w, i) => ({ name: w.name, kind: w.kind, devices: split[i]!.length })) },
+  });
+  const empty = split.findIndex((ids) => ids.length === 0);
+  if (empty >= 0) throw new ValidationError(`Wave "${input.waves[empty]!.name}" would have no devices. Remove it or change its units or share.`);
+  await advanceRollout(tx, rollout!.id, new Date(), (entry) => recordAudit(tx, ENGINE, undefined, entry));
+  return rollout!;
+}
