@@ -4,7 +4,7 @@ import { NAV } from "../lib/navigation";
 import { DEMO_USERS, expect, forbiddenHeading, loginAs, test } from "./fixtures";
 
 // Sections whose capability is not built yet; they must say so plainly.
-const PLACEHOLDERS = new Set(["/rollouts", "/incidents", "/compliance"]);
+const PLACEHOLDERS = new Set(["/incidents", "/compliance"]);
 
 for (const user of DEMO_USERS) {
   test(`${user.username} (${user.role}) sees exactly the sections the role allows`, async ({ page }) => {

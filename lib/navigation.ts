@@ -5,6 +5,7 @@ export const NAV: readonly { href: string; label: string; permission: Permission
   { href: "/inventory", label: "Inventory", permission: "devices.read" },
   { href: "/releases", label: "Releases", permission: "releases.read" },
   { href: "/rollouts", label: "Rollouts", permission: "rollouts.read" },
+  { href: "/calendar", label: "Calendar", permission: "rollouts.read" },
   { href: "/briefings", label: "Briefings", permission: "briefings.read" },
   { href: "/incidents", label: "Incidents", permission: "incidents.read" },
   { href: "/compliance", label: "Compliance", permission: "compliance.read" },

@@ -1,3 +1,4 @@
+import Link from "next/link";
 import type { ReactNode } from "react";
 import { can, rolesWith, type Permission } from "@/lib/auth/permissions";
 import { ROLE_LABELS, type Role } from "@/lib/domain";
@@ -95,7 +96,16 @@ export function NextStep({ detail, role, userId, lastRejection }: { detail: Rele
     case "approved":
       tone = "green";
       title = "Approved: ready for rollout";
-      body = <p className="text-sm">Approved by {approval.approvers.map((a) => a.printedName).join(" and ")}. Devices can be given this release; changing its content sends it back to review.</p>;
+      body = (
+        <>
+          <p className="text-sm">Approved by {approval.approvers.map((a) => a.printedName).join(" and ")}. Devices can be given this release; changing its content sends it back to review.</p>
+          {can(role, "rollouts.manage") ? (
+            <p className="mt-4">
+              <Link href={`/rollouts/new?releaseId=${id}`} className="btn-primary" data-testid="roll-out-release">Roll out this release</Link>
+            </p>
+          ) : null}
+        </>
+      );
       break;
     case "rejected":
       tone = "red";

@@ -29,6 +29,8 @@ const MATRIX = {
   // Creating, pausing, resuming, canceling, retrying and halting rollouts; a global freeze; blackout days.
   "rollouts.manage": ["admin", "biomed"],
   "freeze.manage": ["admin", "biomed"],
+  // Everyone who uses the console sees a freeze while it is in force.
+  "freeze.read": ["admin", "biomed", "security", "clinician", "manager", "vendor", "auditor"],
   "briefings.read": ["admin", "biomed", "clinician", "manager", "auditor"],
   "incidents.read": ["admin", "biomed", "security", "clinician", "manager", "auditor"],
   "compliance.read": ["admin", "biomed", "security", "manager", "auditor"],

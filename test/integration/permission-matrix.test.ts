@@ -1,8 +1,8 @@
-import { eq } from "drizzle-orm";
+import { and, eq, isNull } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Db, DbHandle } from "@/db/client";
 import { generateKeyPairSync, randomBytes } from "node:crypto";
-import { auditEvents, deviceCredentials, devices, units, users, type Release, type User } from "@/db/schema";
+import { auditEvents, blackouts, deploymentActions, deviceCredentials, devices, freezes, rolloutWaves, units, users, type Release, type User } from "@/db/schema";
 import { seedDemo } from "@/db/seed/demo";
 import { publicKeyPem } from "@/db/seed/governed-release";
 import { can, PERMISSIONS } from "@/lib/auth/permissions";
@@ -15,6 +15,8 @@ import { setUserUnits } from "@/lib/services/releases/briefings";
 import { addEvidence } from "@/lib/services/releases/intake";
 import { SIGNING_FAILURE_LIMIT } from "@/lib/services/releases/signatures";
 import { addVendorKey } from "@/lib/services/releases/vendor-keys";
+import { createRollout } from "@/lib/services/rollouts/create";
+import { pauseRollout } from "@/lib/services/rollouts/operations";
 import {
   auditHighWater, auditRowsAfter, createTestDevice, createTestUser, ctxFor, dataFingerprint, discoverOperations, openScratchDb, TEST_PASSWORD, unique, userActor,
 } from "../db";
@@ -43,11 +45,28 @@ type World = {
   draft: Release;
   verified: Release;
   evidenceId: number;
+  /** A running rollout of the approved release (for reads and refused callers). */
+  rolloutId: number;
 };
 
 const systemCtx = (db: Db) => ({ db, actor: systemActor("permission-matrix fixture") });
 /** A device that has no open update, of the world's release model. */
 const freshDevice = async (w: World) => (await createTestDevice(w.db, w.place, { hardwareRevision: "A", securityVersion: 1 })).id;
+
+/** A device a rollout can target: no open update, heard from just now. */
+const rolloutDevice = async (w: World) => (await createTestDevice(w.db, w.place, { hardwareRevision: "A", securityVersion: 1, lastContactAt: new Date() })).id;
+
+/** A running rollout of the world's approved release: a first wave of one device, then a second that waits for a signed go-ahead. */
+async function runningRollout(w: World) {
+  return createRollout(systemCtx(w.db), {
+    name: unique("Matrix rollout "),
+    filter: { releaseId: w.releaseId, deviceIds: [await rolloutDevice(w), await rolloutDevice(w)] },
+    waves: [
+      { kind: "general", name: "First", percent: 50, requireAcknowledgement: false },
+      { kind: "general", name: "Second", requireAcknowledgement: false, requireGoAhead: true },
+    ],
+  });
+}
 
 /** A draft of the world's model whose vendor package is verified. */
 async function draftWithPackage(w: World) {
@@ -134,6 +153,61 @@ const FIXTURES: Record<string, (w: World, fresh: boolean) => unknown> = {
   "users.create": () => ({ username: unique("matrix."), displayName: "Matrix Person", role: "clinician", password: "violet staircase 1987 lantern" }),
   "users.list": () => ({}),
   "users.update": (w) => ({ userId: w.targetUserId, displayName: unique("Renamed ") }),
+  "rollouts.preview": (w) => ({ releaseId: w.releaseId, unitIds: [w.place.unit.id] }),
+  "rollouts.create": async (w) => ({
+    name: unique("Matrix rollout "),
+    filter: { releaseId: w.releaseId, deviceIds: [await rolloutDevice(w)] },
+    waves: [{ kind: "general", name: "All", requireAcknowledgement: false }],
+  }),
+  "rollouts.pause": async (w, fresh) => ({ rolloutId: fresh ? (await runningRollout(w)).id : w.rolloutId, reason: "permission matrix" }),
+  "rollouts.resume": async (w, fresh) => {
+    if (!fresh) return { rolloutId: w.rolloutId };
+    const rollout = await runningRollout(w);
+    await pauseRollout(systemCtx(w.db), { rolloutId: rollout.id, reason: "to resume" });
+    return { rolloutId: rollout.id };
+  },
+  "rollouts.cancel": async (w, fresh) => ({ rolloutId: fresh ? (await runningRollout(w)).id : w.rolloutId, reason: "permission matrix" }),
+  "rollouts.halt_all": async (w, fresh) => {
+    // A permitted caller needs something to halt (an earlier permitted caller halted everything).
+    if (fresh) await runningRollout(w);
+    return { reason: "permission matrix" };
+  },
+  "rollouts.revert": async (w, fresh) => {
+    if (!fresh) return { rolloutId: w.rolloutId, releaseId: w.releaseId, reason: "permission matrix" };
+    // A rollout whose first device installed its release (set directly: the protocol is not under test here).
+    const rollout = await runningRollout(w);
+    await w.db.update(deploymentActions).set({ state: "succeeded", finishedAt: new Date() }).where(eq(deploymentActions.rolloutId, rollout.id));
+    return { rolloutId: rollout.id, releaseId: w.releaseId, reason: "permission matrix" };
+  },
+  "rollouts.retry_failed": async (w, fresh) => ({ rolloutId: fresh ? (await runningRollout(w)).id : w.rolloutId }),
+  "rollouts.go_ahead": async (w, fresh) => {
+    const rolloutId = fresh ? (await runningRollout(w)).id : w.rolloutId;
+    const [second] = await w.db.select({ id: rolloutWaves.id }).from(rolloutWaves).where(and(eq(rolloutWaves.rolloutId, rolloutId), eq(rolloutWaves.position, 2)));
+    return { waveId: second!.id, password: TEST_PASSWORD };
+  },
+  "rollouts.list": () => ({}),
+  "rollouts.get": (w) => ({ rolloutId: w.rolloutId }),
+  "rollouts.for_device": (w) => ({ deviceId: w.deviceId }),
+  "devices.quarantine": async (w, fresh) => ({ deviceId: fresh ? await rolloutDevice(w) : w.deviceId, reason: "permission matrix" }),
+  "freeze.start": async (w, fresh) => {
+    // Only one freeze can be in force: a permitted caller needs none to be.
+    if (fresh) await w.db.update(freezes).set({ endedAt: new Date() }).where(isNull(freezes.endedAt));
+    return { reason: "permission matrix" };
+  },
+  "freeze.end": async (w, fresh) => {
+    if (fresh) {
+      const [active] = await w.db.select({ id: freezes.id }).from(freezes).where(isNull(freezes.endedAt));
+      if (!active) await w.db.insert(freezes).values({ reason: "to end" });
+    }
+    return {};
+  },
+  "freeze.status": () => ({}),
+  "blackouts.add": (w) => ({ unitId: w.unitId, startsOn: "2099-12-24", endsOn: "2099-12-26", reason: unique("Holidays ") }),
+  "blackouts.remove": async (w) => {
+    const [row] = await w.db.insert(blackouts).values({ unitId: w.unitId, startsOn: "2099-01-01", endsOn: "2099-01-01", reason: "to remove" }).returning();
+    return { blackoutId: row!.id };
+  },
+  "windows.calendar": (w) => ({ siteId: w.place.site.id, count: 2 }),
   "windows.set": (w) => ({ unitId: w.unitId, windows: [{ rrule: "FREQ=WEEKLY;BYDAY=TU,TH", startsAt: "02:00", durationMinutes: 120, label: unique("night ") }] }),
 };
 
@@ -170,8 +244,9 @@ beforeAll(async () => {
   });
   world = {
     db, deviceId: device!.id, unitId: unit!.id, targetUserId: target.id, gov, place: gov.place, releaseId: approved.id,
-    draft: (await releaseIn(gov, "draft")).release, verified, evidenceId: evidence.id,
+    draft: (await releaseIn(gov, "draft")).release, verified, evidenceId: evidence.id, rolloutId: 0,
   };
+  world.rolloutId = (await runningRollout(world)).id;
 });
 
 afterAll(async () => {

@@ -1,7 +1,7 @@
-import { and, eq, sql } from "drizzle-orm";
+import { and, eq, isNull, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { queryRows, type Db, type DbHandle } from "@/db/client";
-import { deviceCredentials, devices, users, type Device, type User } from "@/db/schema";
+import { deploymentActions, deviceCredentials, devices, freezes, rolloutWaves, users, type Device, type Release, type User } from "@/db/schema";
 import { assignRelease, cancelAction } from "@/lib/services/deployments/actions";
 import { provisionDeviceToken, revokeDeviceToken } from "@/lib/services/deployments/credentials";
 import { generateKeyPairSync } from "node:crypto";
@@ -17,6 +17,12 @@ import { startAuditExport, verifyAuditChain } from "@/lib/services/audit/audit-t
 import { updateDevice } from "@/lib/services/inventory/device";
 import { ValidationError } from "@/lib/services/errors";
 import { createUser, updateUser } from "@/lib/services/users/manage-users";
+import { forgetUnitWindows } from "@/lib/services/ddi/context";
+import { createRollout } from "@/lib/services/rollouts/create";
+import {
+  addBlackout, cancelRollout, endFreeze, goAheadWave, haltAllRollouts, pauseRollout, quarantineDevice, removeBlackout, resumeRollout, retryFailed, startFreeze,
+} from "@/lib/services/rollouts/operations";
+import { revertCohort } from "@/lib/services/rollouts/revert";
 import {
   auditHighWater, auditRowsAfter, caught, createTestDevice, createTestPlace, createTestUser, ctxFor, dataFingerprint, dbErrorOf, dbNow,
   discoverOperations, openTestDb, TEST_PASSWORD, unique, userActor,
@@ -42,6 +48,9 @@ beforeAll(async () => {
   gov = await openGov(handle);
 });
 afterAll(async () => {
+  // A freeze is global too: never leave one in force for later files sharing a PostgreSQL database.
+  await db?.update(freezes).set({ endedAt: new Date() }).where(isNull(freezes.endedAt));
+  forgetUnitWindows();
   // Policies are global: do not leave this file's one to later files sharing a PostgreSQL database.
   await db?.delete(approvalPolicies).where(and(eq(approvalPolicies.criticality, "other"), eq(approvalPolicies.riskClass, "routine")));
   await closeGov(gov);
@@ -56,6 +65,8 @@ const COVERED_COMMANDS = [
   "releases.create", "releases.update", "releases.attach_sbom", "releases.submit", "releases.verify", "releases.start_review",
   "releases.add_evidence", "releases.sign", "releases.withdraw", "releases.recall", "users.unlock_signing", "policies.save",
   "vendor_keys.add", "vendor_keys.retire", "briefings.save", "briefings.acknowledge", "briefings.report_problem", "users.set_units",
+  "rollouts.create", "rollouts.pause", "rollouts.resume", "rollouts.cancel", "rollouts.halt_all", "rollouts.retry_failed", "rollouts.go_ahead",
+  "rollouts.revert", "devices.quarantine", "freeze.start", "freeze.end", "blackouts.add", "blackouts.remove",
 ];
 
 /** Runs `fn`, asserts it wrote exactly one audit row, and returns that row with the DB time after the call. */
@@ -248,6 +259,133 @@ describe("AUD-01: device credentials, releases, deployments and windows", () => 
     expect(row).toMatchObject({ action: "unit.windows_set", entityType: "unit", entityId: String(own.unit.id), actorId: String(biomed.id) });
     expect(row.before).toEqual({ windows: [nightly] });
     expect(row.after).toMatchObject({ windows: [weekly] });
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------------
+// Rollouts, freezes, blackout days and quarantine.
+
+let rolloutRelease: Release | undefined;
+/** One approved release of gov's model for every rollout in this file. */
+const approvedForRollouts = async () => (rolloutRelease ??= (await releaseIn(gov, "approved")).release);
+/** A device a rollout can target (heard from just now). */
+const targetable = async () => (await createTestDevice(db, gov.place, { lastContactAt: new Date() })).id;
+
+/** A running rollout of two devices: the first wave (one device) is active, the second waits for a signed go-ahead. */
+async function liveRollout() {
+  const release = await approvedForRollouts();
+  return createRollout(ctxFor(db, userActor(admin)), {
+    name: unique("Audited rollout "),
+    filter: { releaseId: release.id, deviceIds: [await targetable(), await targetable()] },
+    waves: [
+      { kind: "general", name: "First", percent: 50, requireAcknowledgement: false },
+      { kind: "general", name: "Second", requireAcknowledgement: false, requireGoAhead: true },
+    ],
+  });
+}
+
+/** The rollout's first (only) update, set to a finished state directly: the protocol is not under test here. */
+async function finishFirstUpdate(rolloutId: number, state: "succeeded" | "failed") {
+  await db.update(deploymentActions).set({ state, finishedAt: new Date() }).where(eq(deploymentActions.rolloutId, rolloutId));
+}
+
+async function secondWaveId(rolloutId: number) {
+  const [wave] = await db.select({ id: rolloutWaves.id }).from(rolloutWaves).where(and(eq(rolloutWaves.rolloutId, rolloutId), eq(rolloutWaves.position, 2)));
+  return wave!.id;
+}
+
+/** Audit rows written by `fn`, oldest first. */
+async function auditOf(fn: () => Promise<unknown>) {
+  const hw = await auditHighWater(db);
+  await fn();
+  return auditRowsAfter(db, hw);
+}
+
+describe("AUD-01: rollouts, the freeze, blackout days and quarantine are audited with who, what and why", () => {
+  it("AUD-01: creating a rollout records it (by the person) and its first wave's start (by the engine)", async () => {
+    const release = await approvedForRollouts();
+    const ids = [await targetable(), await targetable()];
+    const rows = await auditOf(() =>
+      createRollout(ctxFor(db, userActor(admin)), { name: "Audit trail", filter: { releaseId: release.id, deviceIds: ids }, waves: [{ kind: "general", name: "All", requireAcknowledgement: false }] }),
+    );
+    expect(rows.map((r) => [r.action, r.actorType, r.actorName])).toEqual([
+      ["rollout.created", "user", nameOf(admin)],
+      ["rollout.wave_started", "system", "rollout-engine"],
+    ]);
+    expect(rows[0]!.after).toMatchObject({ releaseId: release.id, version: release.version, name: "Audit trail", devices: 2, waves: [{ name: "All", kind: "general", devices: 2 }] });
+    expect(rows[1]!.after).toEqual({ wave: "All", position: 1, targeted: 2, skipped: 0 });
+    expect(rows[0]!.entityId).toBe(rows[1]!.entityId);
+  });
+
+  it("AUD-01: pause, resume and cancel each write one row with the state change and the reason", async () => {
+    const rollout = await liveRollout();
+    const as = ctxFor(db, userActor(biomed));
+    const paused = await oneAuditRow(() => pauseRollout(as, { rolloutId: rollout.id, reason: "Ward asked to wait" }));
+    expect(paused.row).toMatchObject({ action: "rollout.paused", entityType: "rollout", entityId: String(rollout.id), actorId: String(biomed.id), reason: "Ward asked to wait", sourceIp: "203.0.113.7" });
+    expect([paused.row.before, paused.row.after]).toEqual([{ state: "running" }, { state: "paused" }]);
+    const resumed = await oneAuditRow(() => resumeRollout(as, { rolloutId: rollout.id }));
+    expect([resumed.row.action, resumed.row.before, resumed.row.after]).toEqual(["rollout.resumed", { state: "paused" }, { state: "running" }]);
+    const canceled = await oneAuditRow(() => cancelRollout(as, { rolloutId: rollout.id, reason: "Wrong release" }));
+    expect(canceled.row).toMatchObject({ action: "rollout.canceled", reason: "Wrong release", before: { state: "running" } });
+    expect(canceled.row.after).toEqual({ state: "canceled", canceled: 1, cancelRequested: 0 });
+  });
+
+  it("AUD-01: halting everything writes one row per halted rollout; retrying failed devices writes one row with the count", async () => {
+    const retry = await liveRollout();
+    await finishFirstUpdate(retry.id, "failed");
+    const retried = await oneAuditRow(() => retryFailed(ctxFor(db, userActor(biomed)), { rolloutId: retry.id }));
+    expect(retried.row).toMatchObject({ action: "rollout.retry_failed", entityId: String(retry.id), after: { retried: 1 } });
+
+    await liveRollout();
+    const rows = await auditOf(() => haltAllRollouts(ctxFor(db, userActor(admin)), { reason: "Recall" }));
+    expect(rows.length).toBeGreaterThanOrEqual(2);
+    expect(rows.every((r) => r.action === "rollout.halted" && r.reason === "Recall" && r.actorId === String(admin.id))).toBe(true);
+    expect(rows.map((r) => r.entityId)).toContain(String(retry.id));
+  });
+
+  it("AUD-01/AUD-11: a signed go-ahead records the printed name and meaning, never the password", async () => {
+    const rollout = await liveRollout();
+    const waveId = await secondWaveId(rollout.id);
+    // The first wave is still running, so signing starts nothing: one row.
+    const { row } = await oneAuditRow(() => goAheadWave(ctxFor(db, userActor(admin)), { waveId, password: TEST_PASSWORD }));
+    expect(row).toMatchObject({ action: "rollout.go_ahead_signed", entityType: "rollout", entityId: String(rollout.id), actorId: String(admin.id) });
+    expect(row.after).toMatchObject({ wave: "Second", printedName: admin.displayName, meaning: "go-ahead for the next wave" });
+    expect(typeof (row.after as { signedAt: unknown }).signedAt).toBe("string");
+    expect(await rowAsText(row.seq)).not.toContain(TEST_PASSWORD);
+  });
+
+  it("AUD-01: quarantine, freeze start/end and blackout add/remove each write one row", async () => {
+    const device = await createTestDevice(db, place);
+    const q = await oneAuditRow(() => quarantineDevice(ctxFor(db, userActor(biomed)), { deviceId: device.id, reason: "Cracked housing" }));
+    expect(q.row).toMatchObject({ action: "device.quarantined", entityType: "device", entityId: String(device.id), reason: "Cracked housing", after: { serial: device.serial, status: "quarantined" } });
+
+    await db.update(freezes).set({ endedAt: new Date() }).where(isNull(freezes.endedAt));
+    const started = await oneAuditRow(() => startFreeze(ctxFor(db, userActor(biomed)), { reason: "Vendor advisory" }));
+    expect(started.row).toMatchObject({ action: "freeze.started", entityType: "freeze", reason: "Vendor advisory", actorId: String(biomed.id) });
+    const ended = await oneAuditRow(() => endFreeze(ctxFor(db, userActor(admin)), {}));
+    expect(ended.row).toMatchObject({ action: "freeze.ended", entityType: "freeze", entityId: started.row.entityId, actorId: String(admin.id) });
+
+    const own = await createTestPlace(db);
+    let id = 0;
+    const added = await oneAuditRow(async () => {
+      id = (await addBlackout(ctxFor(db, userActor(biomed)), { unitId: own.unit.id, startsOn: "2099-12-24", endsOn: "2099-12-26", reason: "Holidays" })).id;
+    });
+    expect(added.row).toMatchObject({ action: "blackout.added", entityType: "blackout", entityId: String(id) });
+    expect(added.row.after).toEqual({ unitId: own.unit.id, startsOn: "2099-12-24", endsOn: "2099-12-26", reason: "Holidays" });
+    const removed = await oneAuditRow(() => removeBlackout(ctxFor(db, userActor(biomed)), { blackoutId: id }));
+    expect(removed.row).toMatchObject({ action: "blackout.removed", entityId: String(id) });
+    expect(removed.row.before).toEqual({ startsOn: "2099-12-24", endsOn: "2099-12-26", unitId: own.unit.id, siteId: null, reason: "Holidays" });
+  });
+
+  it("AUD-01: reverting a rollout's devices records the new rollout and the revert with its reason", async () => {
+    const rollout = await liveRollout();
+    await finishFirstUpdate(rollout.id, "succeeded");
+    const release = await approvedForRollouts();
+    const rows = await auditOf(() => revertCohort(ctxFor(db, userActor(admin)), { rolloutId: rollout.id, releaseId: release.id, reason: "Alarm regression" }));
+    const revert = rows.find((r) => r.action === "rollout.revert");
+    expect(revert).toMatchObject({ entityId: String(rollout.id), reason: "Alarm regression", actorId: String(admin.id) });
+    expect(revert!.after).toMatchObject({ releaseId: release.id, devices: 1, leftBelowFloor: 0 });
+    expect(rows.filter((r) => r.action === "rollout.created")).toHaveLength(1);
   });
 });
 
@@ -557,6 +695,106 @@ const SAME_TRANSACTION: Record<string, SameTxCase> = {
     prepare: async () => {
       const target = await createTestUser(db, "clinician");
       return () => setUserUnits(asAdmin(), { userId: target.id, unitIds: [gov.place.unit.id] });
+    },
+  },
+  "rollouts.create": {
+    action: "rollout.created",
+    prepare: async () => {
+      const release = await approvedForRollouts();
+      const deviceIds = [await targetable()];
+      return () => createRollout(asAdmin(), { name: "Tx rollout", filter: { releaseId: release.id, deviceIds }, waves: [{ kind: "general", name: "All", requireAcknowledgement: false }] });
+    },
+  },
+  "rollouts.pause": {
+    action: "rollout.paused",
+    prepare: async () => {
+      const rollout = await liveRollout();
+      return () => pauseRollout(asBiomed(), { rolloutId: rollout.id, reason: "tx" });
+    },
+  },
+  "rollouts.resume": {
+    action: "rollout.resumed",
+    prepare: async () => {
+      const rollout = await liveRollout();
+      await pauseRollout(asBiomed(), { rolloutId: rollout.id, reason: "tx" });
+      return () => resumeRollout(asBiomed(), { rolloutId: rollout.id });
+    },
+  },
+  "rollouts.cancel": {
+    action: "rollout.canceled",
+    prepare: async () => {
+      const rollout = await liveRollout();
+      return () => cancelRollout(asBiomed(), { rolloutId: rollout.id, reason: "tx" });
+    },
+  },
+  "rollouts.halt_all": {
+    action: "rollout.halted",
+    prepare: async () => {
+      await liveRollout();
+      return () => haltAllRollouts(asAdmin(), { reason: "tx" });
+    },
+  },
+  "rollouts.retry_failed": {
+    action: "rollout.retry_failed",
+    prepare: async () => {
+      const rollout = await liveRollout();
+      await finishFirstUpdate(rollout.id, "failed");
+      return () => retryFailed(asBiomed(), { rolloutId: rollout.id });
+    },
+  },
+  "rollouts.go_ahead": {
+    action: "rollout.go_ahead_signed",
+    prepare: async () => {
+      const rollout = await liveRollout();
+      const waveId = await secondWaveId(rollout.id);
+      return () => goAheadWave(asAdmin(), { waveId, password: TEST_PASSWORD });
+    },
+  },
+  "rollouts.revert": {
+    action: "rollout.revert",
+    prepare: async () => {
+      const rollout = await liveRollout();
+      await finishFirstUpdate(rollout.id, "succeeded");
+      const release = await approvedForRollouts();
+      return () => revertCohort(asAdmin(), { rolloutId: rollout.id, releaseId: release.id, reason: "tx" });
+    },
+  },
+  "devices.quarantine": {
+    action: "device.quarantined",
+    prepare: async () => {
+      const device = await createTestDevice(db, place);
+      return () => quarantineDevice(asBiomed(), { deviceId: device.id, reason: "tx" });
+    },
+  },
+  // Listed before freeze.end, which ends the freeze this one leaves in force.
+  "freeze.start": {
+    action: "freeze.started",
+    prepare: async () => {
+      await db.update(freezes).set({ endedAt: new Date() }).where(isNull(freezes.endedAt));
+      return () => startFreeze(asBiomed(), { reason: "tx" });
+    },
+  },
+  "freeze.end": {
+    action: "freeze.ended",
+    prepare: async () => {
+      const [active] = await db.select({ id: freezes.id }).from(freezes).where(isNull(freezes.endedAt));
+      if (!active) await startFreeze(asBiomed(), { reason: "tx" });
+      return () => endFreeze(asBiomed(), {});
+    },
+  },
+  "blackouts.add": {
+    action: "blackout.added",
+    prepare: async () => {
+      const own = await createTestPlace(db);
+      return () => addBlackout(asBiomed(), { unitId: own.unit.id, startsOn: "2099-12-24", endsOn: "2099-12-26", reason: "tx" });
+    },
+  },
+  "blackouts.remove": {
+    action: "blackout.removed",
+    prepare: async () => {
+      const own = await createTestPlace(db);
+      const row = await addBlackout(asBiomed(), { unitId: own.unit.id, startsOn: "2099-12-24", endsOn: "2099-12-26", reason: "tx" });
+      return () => removeBlackout(asBiomed(), { blackoutId: row.id });
     },
   },
 };

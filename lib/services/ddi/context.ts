@@ -55,9 +55,10 @@ export function unitBlackouts(db: Db, unitId: number, now = Date.now()): Promise
 const FREEZE_TTL_MS = 2_000;
 const freezeCache = new WeakMap<object, { at: number; generation: number; active: Promise<boolean> }>();
 
-export function freezeActive(db: Db, now = Date.now()): Promise<boolean> {
+/** `maxAgeMs` 0 reads the freezes table now (the checks that let an install start use that). */
+export function freezeActive(db: Db, now = Date.now(), maxAgeMs = FREEZE_TTL_MS): Promise<boolean> {
   const hit = freezeCache.get(db);
-  if (hit && hit.generation === generation && now - hit.at < FREEZE_TTL_MS) return hit.active;
+  if (hit && hit.generation === generation && now - hit.at < maxAgeMs) return hit.active;
   const active = queryRows<{ n: number }>(db, sql`SELECT count(*)::int AS n FROM freezes WHERE ended_at IS NULL`).then((r) => (r[0]?.n ?? 0) > 0);
   freezeCache.set(db, { at: now, generation, active });
   return active;

@@ -31,9 +31,16 @@ export function pollSleep(cfg: DdiConfig, deviceId: number): string {
 }
 
 /** The one place the protocol asks whether this device may work on its update right now. */
-export function deviceBlockers(db: Db, d: DeviceSession, cfg: DdiConfig, now = new Date()): Promise<Blocker[]> {
-  return gateBlockers(db, d, cfg.clinicalUseMaxAgeMs, now);
+export function deviceBlockers(db: Db, d: DeviceSession, cfg: DdiConfig, now = new Date(), freezeMaxAgeMs?: number): Promise<Blocker[]> {
+  return gateBlockers(db, d, cfg.clinicalUseMaxAgeMs, now, freezeMaxAgeMs);
 }
+
+/**
+ * For the two requests that let an install begin (the first feedback and the artifact download): the
+ * freeze is read from the database, not from the short cache, so a freeze started on another instance
+ * stops every install start at once (offers follow within the cache's 2 s).
+ */
+const startBlockers = (db: Db, d: DeviceSession, cfg: DdiConfig) => deviceBlockers(db, d, cfg, new Date(), 0);
 
 /**
  * Whether the open action may be offered: only when the install gate is clear, in every state —
@@ -159,7 +166,7 @@ export async function artifactForDevice(db: Db, d: DeviceSession, cfg: DdiConfig
     .where(and(eq(deploymentActions.deviceId, d.id), eq(deploymentActions.releaseId, releaseId), inArray(deploymentActions.state, ["scheduled", "downloading", "downloaded", "installing", "cancel_requested"])))
     .limit(1);
   if (!row || row.filename !== filename) return denyForeign(db, d, from, `artifact ${releaseId}/${filename}`);
-  if ((await deviceBlockers(db, d, cfg)).length > 0) throw new NotFoundError("Nothing to install now.");
+  if ((await startBlockers(db, d, cfg)).length > 0) throw new NotFoundError("Nothing to install now.");
   return row.artifact;
 }
 
@@ -224,7 +231,7 @@ export async function applyFeedback(db: Db, d: DeviceSession, actionId: number, 
  */
 export async function refuseStartWhenGateClosed(db: Db, d: DeviceSession, cfg: DdiConfig, actionId: number) {
   if (d.action?.id !== actionId || d.action.state !== "scheduled") return;
-  const blockers = await deviceBlockers(db, d, cfg);
+  const blockers = await startBlockers(db, d, cfg);
   if (blockers.length) throw new ServiceError(`Not now: ${blockers.join(", ")}.`, 409, "not_now");
 }
 

@@ -55,6 +55,8 @@ export async function insertRollout(tx: Db, actor: Actor, input: z.output<typeof
     .values({ releaseId: release.id, name: input.name, targetFilter: input.filter, maxConcurrent: input.maxConcurrent, createdBy: actor.type === "user" ? actor.userId : null })
     .returning();
   const split = assignWaves(targets, input.waves, rollout!.id);
+  const empty = split.findIndex((ids) => ids.length === 0);
+  if (empty >= 0) throw new ValidationError(`Wave "${input.waves[empty]!.name}" would have no devices. Remove it or change its units or share.`);
   const waveRows = await tx
     .insert(rolloutWaves)
     .values(input.waves.map(({ unitIds: _u, percent: _p, ...w }, i) => ({ ...w, rolloutId: rollout!.id, position: i + 1 })))
@@ -71,8 +73,6 @@ export async function insertRollout(tx: Db, actor: Actor, input: z.output<typeof
     entityId: rollout!.id,
     after: { releaseId: release.id, version: release.version, name: input.name, devices: deviceIds.length, waves: input.waves.map((w, i) => ({ name: w.name, kind: w.kind, devices: split[i]!.length })) },
   });
-  const empty = split.findIndex((ids) => ids.length === 0);
-  if (empty >= 0) throw new ValidationError(`Wave "${input.waves[empty]!.name}" would have no devices. Remove it or change its units or share.`);
   await advanceRollout(tx, rollout!.id, new Date(), (entry) => recordAudit(tx, ENGINE, undefined, entry));
   return rollout!;
 }

@@ -23,12 +23,14 @@ export type WaveStats = { targeted: number; succeeded: number; failed: number; c
 export async function waveStats(db: Db, waveId: number): Promise<WaveStats> {
   const [row] = await queryRows<WaveStats>(
     db,
+    // Each device counts once, with its current action: a failed attempt that an operator retried is
+    // replaced by the retry (rollout_devices.action_id), as the rollout page shows it.
     sql`SELECT count(*)::int AS targeted,
-               count(*) FILTER (WHERE state = 'succeeded')::int AS succeeded,
-               count(*) FILTER (WHERE state IN ('failed', 'rolled_back'))::int AS failed,
-               count(*) FILTER (WHERE state = 'canceled')::int AS canceled,
-               count(*) FILTER (WHERE state NOT IN ('succeeded', 'failed', 'rolled_back', 'canceled'))::int AS open
-        FROM deployment_actions WHERE wave_id = ${waveId}`,
+               count(*) FILTER (WHERE a.state = 'succeeded')::int AS succeeded,
+               count(*) FILTER (WHERE a.state IN ('failed', 'rolled_back'))::int AS failed,
+               count(*) FILTER (WHERE a.state = 'canceled')::int AS canceled,
+               count(*) FILTER (WHERE a.state NOT IN ('succeeded', 'failed', 'rolled_back', 'canceled'))::int AS open
+        FROM rollout_devices rd JOIN deployment_actions a ON a.id = rd.action_id WHERE rd.wave_id = ${waveId}`,
   );
   return row ?? { targeted: 0, succeeded: 0, failed: 0, canceled: 0, open: 0 };
 }
@@ -61,6 +63,10 @@ export async function advanceRollout(tx: Db, rolloutId: number, now: Date, audit
   if (active) {
     const outcome = await judgeActiveWave(tx, rollout, active, now, audit);
     if (outcome !== "completed") return outcome;
+    // The wave rows were read before the judgement: the rest of this step must see the wave as completed
+    // (the next wave's soak runs from now; a rollout whose last wave just completed is complete).
+    active.state = "completed";
+    active.completedAt = now;
   }
   const next = waves.find((w) => w.state === "pending");
   if (!next) {
@@ -78,28 +84,37 @@ export async function advanceRollout(tx: Db, rolloutId: number, now: Date, audit
   return startWave(tx, rollout, next, audit);
 }
 
-async function judgeActiveWave(tx: Db, rollout: Rollout, wave: RolloutWave, now: Date, audit: Audit): Promise<string> {
-  const s = await waveStats(tx, wave.id);
+/** The gates of an active wave, from its counts: the failure share, whether all finished, the success share. */
+function activeWaveGates(s: WaveStats, wave: RolloutWave): GateResult[] {
   const finished = s.succeeded + s.failed;
   const failurePct = pct(s.failed, finished);
   const considered = s.targeted - s.canceled;
   const successPct = pct(s.succeeded, considered);
-  const gates: GateResult[] = [
+  return [
     {
       gate: "failure share",
       ok: finished < wave.minSample || failurePct <= wave.maxFailurePct,
       detail: finished < wave.minSample ? `${finished} of the ${wave.minSample} results needed before the failure gate can trip` : `${failurePct}% failed (limit ${wave.maxFailurePct}%)`,
     },
     { gate: "devices finished", ok: s.open === 0, detail: `${considered - s.open} of ${considered} finished` },
-    { gate: "success share", ok: s.open > 0 || successPct >= wave.minSuccessPct, detail: `${successPct}% succeeded (needs ${wave.minSuccessPct}%)` },
+    // A wave whose devices were all skipped or canceled has nothing to judge.
+    { gate: "success share", ok: s.open > 0 || considered === 0 || successPct >= wave.minSuccessPct, detail: `${successPct}% succeeded (needs ${wave.minSuccessPct}%)` },
   ];
+}
+
+async function judgeActiveWave(tx: Db, rollout: Rollout, wave: RolloutWave, now: Date, audit: Audit): Promise<string> {
+  const s = await waveStats(tx, wave.id);
+  const finished = s.succeeded + s.failed;
+  const failurePct = pct(s.failed, finished);
+  const successPct = pct(s.succeeded, s.targeted - s.canceled);
+  const gates = activeWaveGates(s, wave);
   await saveGates(tx, wave, gates);
   if (!gates[0]!.ok) {
     await stopRollout(tx, rollout, "halted", `Automatic halt in wave "${wave.name}": ${s.failed} of ${finished} finished devices failed (${failurePct}%, limit ${wave.maxFailurePct}%).`, audit);
     return "halted";
   }
   if (s.open > 0) return "running";
-  if (successPct < wave.minSuccessPct) {
+  if (!gates[2]!.ok) {
     await tx.update(rollouts).set({ state: "paused", stateReason: `Wave "${wave.name}" finished with ${successPct}% success; it needs ${wave.minSuccessPct}%. Retry the failed devices or resume to go on.`, updatedAt: sql`now()` }).where(eq(rollouts.id, rollout.id));
     await audit({ action: "rollout.paused", entityType: "rollout", entityId: rollout.id, after: { wave: wave.name, successPct, cause: "success share below the gate" } });
     return "paused";
@@ -131,8 +146,12 @@ async function nextWaveGates(tx: Db, rollout: Rollout, wave: RolloutWave, previo
   return gates;
 }
 
+// Compared field by field: jsonb does not keep key order, so the stored gates never stringify as written.
+const sameGates = (a: GateResult[], b: GateResult[]) =>
+  JSON.stringify(a.map((g) => [g.gate, g.ok, g.detail])) === JSON.stringify(b.map((g) => [g.gate, g.ok, g.detail]));
+
 async function saveGates(tx: Db, wave: RolloutWave, gates: GateResult[]) {
-  if (JSON.stringify(gates) === JSON.stringify(wave.gates)) return;
+  if (sameGates(gates, wave.gates)) return;
   await tx.update(rolloutWaves).set({ gates }).where(eq(rolloutWaves.id, wave.id));
 }
 
@@ -167,6 +186,8 @@ async function startWave(tx: Db, rollout: Rollout, wave: RolloutWave, audit: Aud
     .set({ skippedReason: "had another unfinished update, was quarantined or retired, or is above the release's security version" })
     .where(and(eq(rolloutDevices.waveId, wave.id), isNull(rolloutDevices.actionId), isNull(rolloutDevices.skippedReason)))
     .returning({ deviceId: rolloutDevices.deviceId });
+  // The started wave shows its own gates at once, so the next tick at the same time has nothing to rewrite.
+  await saveGates(tx, started, activeWaveGates(await waveStats(tx, wave.id), started));
   await audit({ action: "rollout.wave_started", entityType: "rollout", entityId: rollout.id, after: { wave: wave.name, position: wave.position, targeted: targeted[0]?.n ?? 0, skipped: skipped.length } });
   return "started";
 }

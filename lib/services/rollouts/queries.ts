@@ -125,7 +125,7 @@ export const deviceRollouts = query({
 /** The freeze in force, if any: every console page shows it. */
 export const activeFreeze = query({
   name: "freeze.status",
-  permission: "devices.read",
+  permission: "freeze.read",
   input: z.object({}).strict(),
   async run({ db }) {
     const [row] = await db

@@ -10,7 +10,7 @@ import { query } from "../operation";
 // target or carries the first reason it is not: the wizard's compatibility report and the rollout's
 // creation read the same verdicts.
 
-export const EXCLUSIONS = ["wrong_model", "wrong_hardware", "below_floor", "not_active", "offline_too_long", "open_update", "already_installed"] as const;
+export const EXCLUSIONS = ["wrong_model", "wrong_hardware", "below_floor", "not_active", "offline_too_long", "open_update", "in_other_rollout", "already_installed"] as const;
 export type Exclusion = (typeof EXCLUSIONS)[number];
 
 export const EXCLUSION_LABELS: Record<Exclusion, string> = {
@@ -20,6 +20,7 @@ export const EXCLUSION_LABELS: Record<Exclusion, string> = {
   not_active: "quarantined or retired",
   offline_too_long: "not heard from recently",
   open_update: "already has an unfinished update",
+  in_other_rollout: "waits for its wave in another rollout",
   already_installed: "already runs this version",
 };
 
@@ -49,6 +50,8 @@ export async function candidates(db: Db, release: Release, f: z.output<typeof Ta
             WHEN d.last_contact_at IS NULL OR d.last_contact_at < now() - make_interval(days => ${f.offlineDays}) THEN 'offline_too_long'
             WHEN EXISTS (SELECT 1 FROM deployment_actions a WHERE a.device_id = d.id
                          AND a.state IN ('scheduled','downloading','downloaded','installing','installed_awaiting_confirmation','cancel_requested')) THEN 'open_update'
+            WHEN EXISTS (SELECT 1 FROM rollout_devices rd JOIN rollouts r ON r.id = rd.rollout_id
+                         WHERE rd.device_id = d.id AND r.state IN ('running', 'paused') AND rd.action_id IS NULL AND rd.skipped_reason IS NULL) THEN 'in_other_rollout'
             WHEN d.firmware_version = ${release.version} THEN 'already_installed'
           END AS excluded
         FROM devices d JOIN units u ON u.id = d.unit_id

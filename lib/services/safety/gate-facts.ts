@@ -24,12 +24,12 @@ const UPDATING: ActionState[] = ["downloading", "downloaded", "installing"];
  * Gathers the facts for installBlockers — the one rule the protocol layer (every poll), the device page and
  * the rollout engine all use — from cached windows, blackout days and freeze state, and the rollout.
  */
-export async function gateFacts(db: Db, s: GateSubject, clinicalUseMaxAgeMs: number, now = new Date()): Promise<GateFacts> {
+export async function gateFacts(db: Db, s: GateSubject, clinicalUseMaxAgeMs: number, now = new Date(), freezeMaxAgeMs?: number): Promise<GateFacts> {
   const inRollout = s.action?.rolloutId != null;
   const [windows, blackouts, frozen, rateLimited] = await Promise.all([
     unitWindows(db, s.unitId, now.getTime()),
     unitBlackouts(db, s.unitId, now.getTime()),
-    freezeActive(db, now.getTime()),
+    freezeActive(db, now.getTime(), freezeMaxAgeMs),
     inRollout && s.action?.state === "scheduled" ? atCapacity(db, s.action.rolloutId!, s.rollout?.maxConcurrent ?? 0) : false,
   ]);
   return {
@@ -47,8 +47,8 @@ export async function gateFacts(db: Db, s: GateSubject, clinicalUseMaxAgeMs: num
   };
 }
 
-export async function gateBlockers(db: Db, s: GateSubject, clinicalUseMaxAgeMs: number, now = new Date()): Promise<Blocker[]> {
-  return installBlockers(await gateFacts(db, s, clinicalUseMaxAgeMs, now));
+export async function gateBlockers(db: Db, s: GateSubject, clinicalUseMaxAgeMs: number, now = new Date(), freezeMaxAgeMs?: number): Promise<Blocker[]> {
+  return installBlockers(await gateFacts(db, s, clinicalUseMaxAgeMs, now, freezeMaxAgeMs));
 }
 
 async function atCapacity(db: Db, rolloutId: number, max: number): Promise<boolean> {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { installBlockers, type GateFacts } from "./install-gate";
-import { isWindowOpen, upcomingWindows, wallTimeToInstant, windowRuleProblem } from "./windows";
+import { isWindowOpen, upcomingWindows, wallTimeToInstant, windowRuleProblem, windowSpans } from "./windows";
 
 const nightly = { rrule: "FREQ=DAILY", startsAt: "02:00", durationMinutes: 120 };
 
@@ -89,5 +89,21 @@ describe("install gate: nothing installs outside a window or on a device in use"
     const lateEvening = { ...open, now: new Date("2026-01-16T03:30:00Z"), clinicalUseAt: new Date("2026-01-16T03:29:00Z"), windows: [{ rrule: "FREQ=DAILY", startsAt: "22:00", durationMinutes: 60 }] };
     expect(installBlockers({ ...lateEvening, blackouts: [{ startsOn: "2026-01-16", endsOn: "2026-01-16" }] })).toEqual([]);
     expect(installBlockers({ ...lateEvening, blackouts: [{ startsOn: "2026-01-15", endsOn: "2026-01-15" }] })).toEqual(["blackout_day"]);
+  });
+});
+
+describe("evaluation starts near the asked time, with the same occurrences", () => {
+  it("a fortnightly rule keeps its phase from the anchor Monday (6 Jan 2020) years later", () => {
+    const rule = { rrule: "FREQ=WEEKLY;INTERVAL=2;BYDAY=TU", startsAt: "02:00", durationMinutes: 60 };
+    const spans = windowSpans(rule, "UTC", new Date("2026-11-01T00:00:00Z"), new Date("2026-12-31T00:00:00Z"));
+    expect(spans.length).toBe(5);
+    // The first occurrence is Tuesday 7 Jan 2020; every later one is a whole number of fortnights on.
+    const first = Date.UTC(2020, 0, 7, 2);
+    for (const s of spans) expect((s.start.getTime() - first) % (14 * 86_400_000)).toBe(0);
+  });
+
+  it("a rule with COUNT is still counted from its first occurrence", () => {
+    const rule = { rrule: "FREQ=DAILY;COUNT=3", startsAt: "02:00", durationMinutes: 60 };
+    expect(windowSpans(rule, "UTC", new Date("2026-01-01T00:00:00Z"), new Date("2026-02-01T00:00:00Z"))).toEqual([]);
   });
 });

@@ -13,11 +13,20 @@ export type WindowSpan = { start: Date; end: Date };
 
 const ANCHOR = Date.UTC(2020, 0, 6); // a Monday, before any window we evaluate
 
+// Building a DateTimeFormat costs far more than using one, and the install gate asks on every poll.
+const formats = new Map<string, Intl.DateTimeFormat>();
+function zoneFormat(timeZone: string): Intl.DateTimeFormat {
+  let f = formats.get(timeZone);
+  if (!f) {
+    f = new Intl.DateTimeFormat("en-US", { timeZone, hourCycle: "h23", year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit" });
+    formats.set(timeZone, f);
+  }
+  return f;
+}
+
 /** Zone offset in ms at an instant: local wall time minus UTC. */
 export function zoneOffsetMs(timeZone: string, at: number): number {
-  const parts = new Intl.DateTimeFormat("en-US", {
-    timeZone, hourCycle: "h23", year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit",
-  }).formatToParts(at);
+  const parts = zoneFormat(timeZone).formatToParts(at);
   const n = (t: string) => Number(parts.find((p) => p.type === t)?.value);
   return Date.UTC(n("year"), n("month") - 1, n("day"), n("hour"), n("minute"), n("second")) - (at - (at % 1000));
 }
@@ -32,12 +41,24 @@ export function wallTimeToInstant(floatingMs: number, timeZone: string): number 
   return valid.length ? Math.min(...valid) : Math.max(...candidates);
 }
 
-function parseRule(rule: WindowRule): RRule {
+const DAY_MS = 86_400_000;
+
+/**
+ * The rule with its start at `startsAt` on the anchor Monday, or — for daily and weekly rules without a
+ * COUNT — on a later Monday a whole number of its periods on, just before `near`: the same occurrences,
+ * without replaying every one since 2020 on each evaluation.
+ */
+function parseRule(rule: WindowRule, near?: number): RRule {
   const match = /^([01]\d|2[0-3]):([0-5]\d)$/.exec(rule.startsAt);
   if (!match) throw new Error(`the start "${rule.startsAt}" is not a time of day (use HH:MM).`);
   const options = RRule.parseString(rule.rrule.replace(/^RRULE:/i, ""));
   if (options.freq === undefined) throw new Error("FREQ is missing or unknown.");
-  return new RRule({ ...options, dtstart: new Date(ANCHOR + (Number(match[1]) * 60 + Number(match[2])) * 60_000) });
+  let anchor = ANCHOR;
+  if (near !== undefined && options.count == null && (options.freq === RRule.DAILY || options.freq === RRule.WEEKLY)) {
+    const period = 7 * (options.interval ?? 1) * DAY_MS;
+    anchor += Math.max(0, Math.floor((near - 2 * DAY_MS - ANCHOR) / period)) * period;
+  }
+  return new RRule({ ...options, dtstart: new Date(anchor + (Number(match[1]) * 60 + Number(match[2])) * 60_000) });
 }
 
 /** Validation for forms: null when the rule is usable, else a readable problem. */
@@ -54,11 +75,11 @@ export function windowRuleProblem(rule: WindowRule): string | null {
 
 /** Windows of one rule that overlap [from, to), on the real timeline. */
 export function windowSpans(rule: WindowRule, timeZone: string, from: Date, to: Date): WindowSpan[] {
-  const r = parseRule(rule);
   const durationMs = rule.durationMinutes * 60_000;
   // Search in floating time with a day of slack on both sides for zone offsets.
-  const lo = new Date(from.getTime() + zoneOffsetMs(timeZone, from.getTime()) - durationMs - 86_400_000);
-  const hi = new Date(to.getTime() + zoneOffsetMs(timeZone, to.getTime()) + 86_400_000);
+  const lo = new Date(from.getTime() + zoneOffsetMs(timeZone, from.getTime()) - durationMs - DAY_MS);
+  const hi = new Date(to.getTime() + zoneOffsetMs(timeZone, to.getTime()) + DAY_MS);
+  const r = parseRule(rule, lo.getTime());
   return r
     .between(lo, hi, true)
     .map((occ) => {

@@ -19,6 +19,8 @@ import { AssignReleaseForm, CancelDeploymentForm, TokenForms } from "@/component
 import { ActionStateBadge } from "@/components/action-state-badge";
 import { deviceFilterOptions } from "@/lib/services/inventory/list-devices";
 import { TableHead } from "@/components/table";
+import { deviceRollouts } from "@/lib/services/rollouts/queries";
+import type { ActionState as DeploymentState } from "@/lib/domain";
 
 export const metadata: Metadata = { title: "Device" };
 
@@ -30,12 +32,14 @@ export default async function DevicePage({ params }: { params: Promise<{ id: str
   const { device, model, manufacturerName, unit, site, history } = found;
   const canEdit = can(user.role, "devices.update");
   const canAssign = can(user.role, "deployments.assign");
-  const [updates, actions, assignable, reports] = await Promise.all([
+  const [updates, actions, assignable, reports, rollouts] = await Promise.all([
     deviceUpdateStatus(ctx, { deviceId: device.id, clinicalUseMaxAgeMinutes: env.CLINICAL_USE_MAX_AGE_MINUTES }),
     deviceActions(ctx, { deviceId: device.id }),
     canAssign ? assignableReleases(ctx, { deviceId: device.id }) : Promise.resolve([]),
     latestActionFeedback(ctx, { deviceId: device.id }),
+    deviceRollouts(ctx, { deviceId: device.id }),
   ]);
+  const readsRollouts = can(user.role, "rollouts.read");
   const open = actions.find((a) => OPEN_ACTION_STATES.includes(a.state));
   // The installed firmware is a recalled release: flag it, and link the release when this role may read it.
   const recalled = (await recalledFirmware(ctx.db, [device.id])).has(device.id);
@@ -179,6 +183,29 @@ export default async function DevicePage({ params }: { params: Promise<{ id: str
           {can(user.role, "devices.credentials") ? <div className="mt-4"><TokenForms deviceId={device.id} hasToken={Boolean(updates.credential)} /></div> : null}
         </section>
       </div>
+
+      <section className="card mt-6 p-5" aria-labelledby="rollouts">
+        <h2 id="rollouts" className="mb-4 text-base font-semibold">Rollouts</h2>
+        {rollouts.length === 0 ? (
+          <p className="text-sm text-slate-600">This device has not been part of a rollout.</p>
+        ) : (
+          <table className="min-w-full divide-y divide-slate-200 text-sm" data-testid="device-rollouts">
+            <TableHead columns={["Rollout", "Wave", "Version", "Outcome"]} />
+            <tbody className="divide-y divide-slate-100">
+              {rollouts.map((r) => (
+                <tr key={r.rollout_id} className="align-top">
+                  <td className="py-2 pr-3">{readsRollouts ? <Link href={`/rollouts/${r.rollout_id}`} className="link">{r.name}</Link> : r.name}</td>
+                  <td className="py-2 pr-3">{r.wave}</td>
+                  <td className="py-2 pr-3 font-mono">{r.version}</td>
+                  <td className="py-2 text-xs">
+                    {r.state ? <ActionStateBadge state={r.state as DeploymentState} /> : r.skipped_reason ? <span className="text-amber-900">Skipped: {r.skipped_reason}</span> : <span className="text-slate-600">Waiting for its wave to start</span>}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+      </section>
 
       <section className="card mt-6 p-5" aria-labelledby="history">
         <h2 id="history" className="mb-4 text-base font-semibold">History</h2>

@@ -1,0 +1,135 @@
+"use client";
+
+import { useRouter } from "next/navigation";
+import { useEffect } from "react";
+import { FieldError } from "@/components/releases/field-error";
+import { useFormAction } from "@/components/releases/use-form-action";
+import { FormMessage } from "@/components/ui";
+import { cancelRolloutAction, goAheadAction, haltAllRolloutsAction, pauseRolloutAction, resumeRolloutAction, retryFailedAction } from "@/lib/actions/rollouts";
+
+function ReasonField({ id, label, placeholder, error }: { id: string; label: string; placeholder: string; error?: string }) {
+  return (
+    <div>
+      <label htmlFor={id} className="label">{label}</label>
+      <input id={id} name="reason" required maxLength={500} className="input" placeholder={placeholder} aria-describedby={error ? `${id}-error` : undefined} />
+      <FieldError id={id} message={error} />
+    </div>
+  );
+}
+
+export function PauseForm({ rolloutId }: { rolloutId: number }) {
+  const { state, onSubmit, pending, fieldError, formRef } = useFormAction(pauseRolloutAction, { resetOnSuccess: true });
+  return (
+    <form ref={formRef} onSubmit={onSubmit} className="space-y-3" aria-label="Pause this rollout" data-testid="pause-form">
+      <input type="hidden" name="rolloutId" value={rolloutId} />
+      <p className="text-sm text-slate-700">No device is offered the update while the rollout is paused. Updates already under way finish.</p>
+      <ReasonField id="pause-reason" label="Reason" placeholder="e.g. waiting for the vendor to confirm a field report" error={fieldError("reason")} />
+      <FormMessage ok={state.ok} message={state.message} />
+      <button type="submit" className="btn-secondary" disabled={pending}>{pending ? "Pausing…" : "Pause rollout"}</button>
+    </form>
+  );
+}
+
+export function ResumeForm({ rolloutId, belowGate }: { rolloutId: number; belowGate: boolean }) {
+  const { state, onSubmit, pending } = useFormAction(resumeRolloutAction);
+  return (
+    <form onSubmit={onSubmit} className="space-y-3" aria-label="Resume this rollout" data-testid="resume-form">
+      <input type="hidden" name="rolloutId" value={rolloutId} />
+      {belowGate ? <p className="text-sm text-slate-700">Resuming accepts the current wave as it stands (below its success gate) and lets the next wave start when its own gates pass.</p> : null}
+      <FormMessage ok={state.ok} message={state.message} />
+      <button type="submit" className="btn-primary" disabled={pending}>{pending ? "Resuming…" : "Resume rollout"}</button>
+    </form>
+  );
+}
+
+export function CancelForm({ rolloutId }: { rolloutId: number }) {
+  const { state, onSubmit, pending, fieldError } = useFormAction(cancelRolloutAction);
+  return (
+    <form onSubmit={onSubmit} className="space-y-3" aria-label="Cancel this rollout" data-testid="cancel-form">
+      <input type="hidden" name="rolloutId" value={rolloutId} />
+      <ul className="list-disc space-y-1 pl-5 text-sm text-slate-700">
+        <li>Devices that have not started are canceled and waves not yet started never start.</li>
+        <li>Devices already downloading or installing are asked to cancel; a device may still finish if it is too far along.</li>
+        <li>Devices that already installed the update keep it.</li>
+      </ul>
+      <ReasonField id="cancel-reason" label="Reason" placeholder="e.g. the vendor withdrew this version" error={fieldError("reason")} />
+      <FormMessage ok={state.ok} message={state.message} />
+      <button type="submit" className="btn-danger" disabled={pending}>{pending ? "Canceling…" : "Cancel rollout"}</button>
+    </form>
+  );
+}
+
+export function RetryFailedForm({ rolloutId, failed }: { rolloutId: number; failed: number }) {
+  const { state, onSubmit, pending } = useFormAction(retryFailedAction);
+  return (
+    <form onSubmit={onSubmit} className="space-y-3" aria-label="Retry failed devices" data-testid="retry-form">
+      <input type="hidden" name="rolloutId" value={rolloutId} />
+      <p className="text-sm text-slate-700">Failed devices are never retried automatically. This gives the {failed} failed device{failed === 1 ? "" : "s"} of started waves the update again.</p>
+      <FormMessage ok={state.ok} message={state.message} />
+      <button type="submit" className="btn-secondary" disabled={pending}>{pending ? "Retrying…" : `Retry ${failed} failed device${failed === 1 ? "" : "s"}`}</button>
+    </form>
+  );
+}
+
+export function HaltAllForm() {
+  const { state, onSubmit, pending, fieldError, formRef } = useFormAction(haltAllRolloutsAction, { resetOnSuccess: true });
+  return (
+    <form ref={formRef} onSubmit={onSubmit} className="space-y-3" aria-label="Halt every rollout" data-testid="halt-all-form">
+      <p className="text-sm text-slate-700">
+        Stops every running or paused rollout at once, for example after a safety notice. Devices that have not started are canceled; started ones are asked to cancel; installed ones keep the update. A halted rollout cannot be resumed.
+      </p>
+      <ReasonField id="halt-reason" label="Reason" placeholder="e.g. manufacturer field safety notice" error={fieldError("reason")} />
+      <FormMessage ok={state.ok} message={state.message} />
+      <button type="submit" className="btn-danger" disabled={pending}>{pending ? "Halting…" : "Halt every rollout"}</button>
+    </form>
+  );
+}
+
+export function GoAheadForm({ rolloutId, waveId, waveName, printedName }: { rolloutId: number; waveId: number; waveName: string; printedName: string }) {
+  const { state, onSubmit, pending, fieldError } = useFormAction(goAheadAction);
+  const id = `go-ahead-password-${waveId}`;
+  return (
+    <form onSubmit={onSubmit} className="mt-3 space-y-3 rounded-md border border-amber-200 bg-amber-50 p-3" aria-label={`Sign the go-ahead for ${waveName}`} data-testid="go-ahead-form">
+      <input type="hidden" name="rolloutId" value={rolloutId} />
+      <input type="hidden" name="waveId" value={waveId} />
+      <p className="text-sm text-amber-950">
+        Your signature (<span className="font-medium">{printedName}</span>) records that you allow “{waveName}” to start once its other gates pass. It is a legally binding electronic signature.
+      </p>
+      <div className="max-w-sm">
+        <label htmlFor={id} className="label">Your password</label>
+        <input id={id} name="password" type="password" autoComplete="current-password" required className="input" aria-describedby={fieldError("password") ? `${id}-error` : undefined} />
+        <FieldError id={id} message={fieldError("password")} />
+      </div>
+      <FormMessage ok={state.ok} message={state.message} />
+      <button type="submit" className="btn-primary" disabled={pending}>{pending ? "Signing…" : "Sign the go-ahead"}</button>
+    </form>
+  );
+}
+
+/** Refreshes the server-rendered page every few seconds while the tab is visible. */
+export function LiveRefresh({ everyMs = 5000 }: { everyMs?: number }) {
+  const router = useRouter();
+  useEffect(() => {
+    let timer: ReturnType<typeof setInterval> | undefined;
+    const start = () => {
+      if (timer === undefined && document.visibilityState === "visible") timer = setInterval(() => router.refresh(), everyMs);
+    };
+    const stop = () => {
+      clearInterval(timer);
+      timer = undefined;
+    };
+    const onVisibility = () => {
+      if (document.visibilityState === "visible") {
+        router.refresh();
+        start();
+      } else stop();
+    };
+    start();
+    document.addEventListener("visibilitychange", onVisibility);
+    return () => {
+      stop();
+      document.removeEventListener("visibilitychange", onVisibility);
+    };
+  }, [router, everyMs]);
+  return null;
+}
