@@ -15,10 +15,11 @@ import { performance } from "node:perf_hooks";
 import { parseArgs } from "node:util";
 import { ddiPoll } from "./ddi-poll";
 import { inventory } from "./inventory";
+import { rollout, rolloutSim } from "./rollout";
 import { DbLease, DEFAULT_PG_URL, fmtMs, fmtRatio, table, type BenchModule, type DbKind, type ModuleResult } from "./lib";
 
-/** In run order. Later: "rollout", "telemetry". */
-const MODULES: BenchModule[] = [inventory, ddiPoll];
+/** In run order. Later: "telemetry". `rollout-sim` runs only when asked for by name (--only rollout-sim). */
+const MODULES: BenchModule[] = [inventory, ddiPoll, rollout, rolloutSim];
 
 const { values: args } = parseArgs({
   options: {
@@ -32,7 +33,7 @@ const { values: args } = parseArgs({
 const dbArg = args.db ?? "pglite";
 if (!["pglite", "pg", "both"].includes(dbArg)) fail(`--db must be pglite, pg or both (got "${dbArg}")`);
 const kinds: DbKind[] = dbArg === "both" ? ["pglite", "pg"] : [dbArg as DbKind];
-const selected = args.only ? MODULES.filter((m) => m.name === args.only) : MODULES;
+const selected = args.only ? MODULES.filter((m) => m.name === args.only) : MODULES.filter((m) => m !== rolloutSim);
 if (!selected.length) fail(`--only: no benchmark named "${args.only}" (have: ${MODULES.map((m) => m.name).join(", ")})`);
 const pgBaseUrl = process.env.DATABASE_URL || DEFAULT_PG_URL;
 

@@ -19,6 +19,8 @@ const steps = [
   ["production build", bin("next"), ["build"]],
   // The unmodified Debian swupdate daemon against that build (scripts/server.ts) on a database of its own.
   ["real SWUpdate interop", bin("vitest"), ["run", "--project", "interop"], { TEST_DATABASE_URL: pgUrl }],
+  // A simulated fleet through staged rollouts against that build, with a SIGKILL and restart mid-wave.
+  ["rollout simulation (2,000 devices)", bin("vitest"), ["run", "--project", "simulation"], { TEST_DATABASE_URL: pgUrl, SIM_DEVICES: "2000" }],
   ["browser tests (Chromium)", bin("playwright"), ["test", "-c", "e2e/playwright.config.ts"]],
 ];
 
