@@ -1,17 +1,4 @@
-import AxeBuilder from "@axe-core/playwright";
-import type { Page } from "@playwright/test";
-import { expect, loginAs, serialLinks, test } from "./fixtures";
-
-async function expectNoViolations(page: Page) {
-  const results = await new AxeBuilder({ page }).withTags(["wcag2a", "wcag2aa"]).analyze();
-  const summary = results.violations.map((v) => ({
-    rule: v.id,
-    impact: v.impact,
-    help: v.help,
-    nodes: v.nodes.map((n) => ({ target: n.target.join(" "), html: n.html.slice(0, 200), why: n.failureSummary })),
-  }));
-  expect(summary, `axe violations on ${new URL(page.url()).pathname}`).toEqual([]);
-}
+import { expect, expectNoViolations, loginAs, serialLinks, test } from "./fixtures";
 
 test("login page", async ({ page }) => {
   await page.goto("/login");

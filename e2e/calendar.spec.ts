@@ -1,21 +1,9 @@
-import AxeBuilder from "@axe-core/playwright";
 import type { Page } from "@playwright/test";
-import { demoUser, expect, loginAs, test } from "./fixtures";
+import { demoUser, expect, expectNoViolations, loginAs, test } from "./fixtures";
 
 // The calendar evaluates every unit's rules on each render (a few seconds for all sites on a busy test
 // server); waits after a navigation or an action allow for that.
 const SLOW = { timeout: 20_000 };
-
-async function expectNoViolations(page: Page) {
-  const results = await new AxeBuilder({ page }).withTags(["wcag2a", "wcag2aa"]).analyze();
-  const summary = results.violations.map((v) => ({
-    rule: v.id,
-    impact: v.impact,
-    help: v.help,
-    nodes: v.nodes.map((n) => ({ target: n.target.join(" "), html: n.html.slice(0, 200), why: n.failureSummary })),
-  }));
-  expect(summary, `axe violations on ${new URL(page.url()).pathname}`).toEqual([]);
-}
 
 /** Ends a freeze if one is in force, so the specs after this one run unfrozen. */
 async function endAnyFreeze(page: Page) {

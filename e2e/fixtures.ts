@@ -1,3 +1,4 @@
+import AxeBuilder from "@axe-core/playwright";
 import { expect, type Locator, type Page } from "@playwright/test";
 import { DEMO_USERS } from "../db/seed/demo";
 
@@ -49,3 +50,15 @@ export const serialLinks = (page: Page): Locator => page.getByTestId("device-row
 
 /** The status badge cell of each inventory row. */
 export const statusCells = (page: Page): Locator => page.getByTestId("device-rows").locator("tr td:nth-child(5)");
+
+/** Fails with a readable list when axe finds WCAG 2 A/AA violations on the page as it is now. */
+export async function expectNoViolations(page: Page) {
+  const results = await new AxeBuilder({ page }).withTags(["wcag2a", "wcag2aa"]).analyze();
+  const summary = results.violations.map((v) => ({
+    rule: v.id,
+    impact: v.impact,
+    help: v.help,
+    nodes: v.nodes.map((n) => ({ target: n.target.join(" "), html: n.html.slice(0, 200), why: n.failureSummary })),
+  }));
+  expect(summary, `axe violations on ${new URL(page.url()).pathname}`).toEqual([]);
+}

@@ -1,20 +1,8 @@
-import AxeBuilder from "@axe-core/playwright";
 import type { Page } from "@playwright/test";
-import { expect, loginAs, test } from "./fixtures";
+import { expect, expectNoViolations, loginAs, test } from "./fixtures";
 
 // Issue 5 through the browser: from an approved release, the wizard's live count and compatibility
 // report, a lab → pilot → general rollout, its page (waves, gates), pause with a reason and resume.
-
-async function expectNoViolations(page: Page) {
-  const results = await new AxeBuilder({ page }).withTags(["wcag2a", "wcag2aa"]).analyze();
-  const summary = results.violations.map((v) => ({
-    rule: v.id,
-    impact: v.impact,
-    help: v.help,
-    nodes: v.nodes.map((n) => ({ target: n.target.join(" "), html: n.html.slice(0, 200), why: n.failureSummary })),
-  }));
-  expect(summary, `axe violations on ${new URL(page.url()).pathname}`).toEqual([]);
-}
 
 const count = async (page: Page) => Number((await page.getByTestId("target-count").innerText()).replace(/[^\d]/g, ""));
 

@@ -17,7 +17,7 @@ import type { Blocker } from "@/lib/services/safety/install-gate";
 import type { WindowRule } from "@/lib/services/safety/windows";
 import type { WaveInput } from "@/lib/validation/rollouts";
 import { caught, createTestUser, ctxFor, dataFingerprint, unique, userActor } from "./db";
-import { ALWAYS_OPEN, createDevice, createRelease, FROM, ORIGIN, provision, reportUse, session, sw, type Place, type World } from "./protocol-fixtures";
+import { ALWAYS_OPEN, createDevice, createPlace, createRelease, FROM, openWorld, ORIGIN, provision, reportUse, session, sw, type Place, type World } from "./protocol-fixtures";
 
 // Fixtures for the rollout tests: units sharing one model (so one approved release serves a whole file),
 // enrolled devices (recent contact, a token, an "idle" report), rollouts created through the real
@@ -214,4 +214,11 @@ export async function openActionsPerDevice(db: Db, rolloutId: number): Promise<M
 export async function endAnyFreeze(db: Db) {
   await db.execute(sql`UPDATE freezes SET ended_at = now() WHERE ended_at IS NULL`);
   forgetUnitWindows();
+}
+
+/** A test file's world: a unit whose window is always open (UTC), its model, and an approved release of it. */
+export async function openRolloutWorld() {
+  const w = await openWorld();
+  const home = await createPlace(w, { timeZone: "UTC", windows: [ALWAYS_OPEN] });
+  return { w, home, release: await createRelease(w, home.model.id) };
 }

@@ -10,10 +10,10 @@ import { advanceRollout, ENGINE, failStalledActions, PROGRESS_TIMEOUT_MS, tickRo
 import { goAheadWave } from "@/lib/services/rollouts/operations";
 import { progressCounts } from "@/lib/services/rollouts/queries";
 import { auditHighWater, auditRowsAfter, backend, caught, TEST_PASSWORD } from "../db";
-import { ALWAYS_OPEN, closeWorld, createPlace, createRelease, feedback, FROM, openWorld, ORIGIN, type Place, type World } from "../protocol-fixtures";
+import { closeWorld, createRelease, feedback, FROM, ORIGIN, type Place, type World } from "../protocol-fixtures";
 import {
   acknowledgeIn, actionRow, addUnit, byDevice, deviceActions, drive, enrol, expectOffered, expectWithheld, fresh, newRollout, openActionsPerDevice,
-  rolloutActions, rolloutDeviceRows, rolloutRow, rowVersions, snapshot, wave, waveMembers, wavesOf, type Member, type Release,
+  rolloutActions, rolloutDeviceRows, rolloutRow, rowVersions, snapshot, wave, waveMembers, wavesOf, type Member, openRolloutWorld, type Release,
 } from "../rollout-fixtures";
 
 /**
@@ -27,9 +27,7 @@ let home: Place;
 let release: Release;
 
 beforeAll(async () => {
-  w = await openWorld();
-  home = await createPlace(w, { timeZone: "UTC", windows: [ALWAYS_OPEN] });
-  release = await createRelease(w, home.model.id);
+  ({ w, home, release } = await openRolloutWorld());
 });
 afterAll(() => closeWorld(w));
 

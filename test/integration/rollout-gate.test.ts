@@ -9,10 +9,10 @@ import { updateDevice } from "@/lib/services/inventory/device";
 import { addBlackout, endFreeze, pauseRollout, quarantineDevice, removeBlackout, resumeRollout, startFreeze } from "@/lib/services/rollouts/operations";
 import { BLOCKER_LABELS, localDate, type Blocker } from "@/lib/services/safety/install-gate";
 import { auditHighWater, auditRowsAfter, caught } from "../db";
-import { ALWAYS_OPEN, closedWindow, closeWorld, createPlace, createRelease, openWorld, reportUse, type Place, type World } from "../protocol-fixtures";
+import { ALWAYS_OPEN, closedWindow, closeWorld, reportUse, type Place, type World } from "../protocol-fixtures";
 import {
   addUnit, drive, endAnyFreeze, enrol, expectOffered, expectWithheld, fresh, newRollout, offerOf, pageBlockers, snapshot, wave, wavesOf,
-  type Member, type Release,
+  type Member, openRolloutWorld, type Release,
 } from "../rollout-fixtures";
 
 /**
@@ -26,9 +26,7 @@ let home: Place;
 let release: Release;
 
 beforeAll(async () => {
-  w = await openWorld();
-  home = await createPlace(w, { timeZone: "UTC", windows: [ALWAYS_OPEN] });
-  release = await createRelease(w, home.model.id);
+  ({ w, home, release } = await openRolloutWorld());
 });
 afterEach(() => endAnyFreeze(w.db));
 afterAll(() => closeWorld(w));

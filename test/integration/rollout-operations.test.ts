@@ -8,10 +8,10 @@ import { tickRollouts, waveStats } from "@/lib/services/rollouts/engine";
 import { rolloutDetail } from "@/lib/services/rollouts/queries";
 import { cancelRollout, goAheadWave, haltAllRollouts, pauseRollout, resumeRollout, retryFailed } from "@/lib/services/rollouts/operations";
 import { auditHighWater, auditRowsAfter, caught, TEST_PASSWORD } from "../db";
-import { ALWAYS_OPEN, closeWorld, createPlace, createRelease, FROM, openWorld, ORIGIN, sw, type Place, type World } from "../protocol-fixtures";
+import { closeWorld, FROM, ORIGIN, sw, type Place, type World } from "../protocol-fixtures";
 import {
   actionRow, addUnit, byDevice, deviceActions, drive, enrol, expectOffered, expectWithheld, fresh, newRollout, pageBlockers, rolloutDeviceRows, rolloutRow,
-  snapshot, wave, waveMembers, wavesOf, type Member, type Release,
+  snapshot, wave, waveMembers, wavesOf, type Member, openRolloutWorld, type Release,
 } from "../rollout-fixtures";
 
 /**
@@ -24,9 +24,7 @@ let home: Place;
 let release: Release;
 
 beforeAll(async () => {
-  w = await openWorld();
-  home = await createPlace(w, { timeZone: "UTC", windows: [ALWAYS_OPEN] });
-  release = await createRelease(w, home.model.id);
+  ({ w, home, release } = await openRolloutWorld());
 });
 afterAll(() => closeWorld(w));
 

@@ -10,9 +10,9 @@ import { addBlackout, quarantineDevice } from "@/lib/services/rollouts/operation
 import { activeFreeze, deviceRollouts, listRollouts, maintenanceCalendar, rolloutDetail } from "@/lib/services/rollouts/queries";
 import { previewTargets } from "@/lib/services/rollouts/targets";
 import { auditHighWater, auditRowsAfter, caught, TEST_PASSWORD } from "../db";
-import { ALWAYS_OPEN, closeWorld, createDevice, createPlace, createRelease, openWorld, type Place, type World } from "../protocol-fixtures";
+import { ALWAYS_OPEN, closeWorld, createDevice, createPlace, createRelease, type Place, type World } from "../protocol-fixtures";
 import {
-  addUnit, deviceActions, drive, enrol, expectOffered, rolloutDeviceRows, snapshot, wave, waveMembers, wavesOf, type Member, type Release,
+  addUnit, deviceActions, drive, enrol, expectOffered, rolloutDeviceRows, snapshot, wave, waveMembers, wavesOf, type Member, openRolloutWorld, type Release,
 } from "../rollout-fixtures";
 
 /**
@@ -26,9 +26,7 @@ let home: Place;
 let release: Release;
 
 beforeAll(async () => {
-  w = await openWorld();
-  home = await createPlace(w, { timeZone: "UTC", windows: [ALWAYS_OPEN] });
-  release = await createRelease(w, home.model.id);
+  ({ w, home, release } = await openRolloutWorld());
 });
 afterAll(() => closeWorld(w));
 

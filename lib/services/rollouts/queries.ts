@@ -29,12 +29,11 @@ export const listRollouts = query({
 const emptyProgress = () => ({ devices: 0, waiting: 0, inProgress: 0, succeeded: 0, failed: 0, canceled: 0 });
 export type Progress = ReturnType<typeof emptyProgress>;
 
-/** Devices per outcome for each rollout, from one aggregate over the rollout's device rows. */
-export async function progressCounts(db: Parameters<typeof queryRows>[0], rolloutIds: number[]): Promise<Map<number, Progress>> {
-  if (rolloutIds.length === 0) return new Map();
-  const rows = await queryRows<Progress & { rollout_id: number }>(
+/** Devices per outcome, per rollout or per wave, from one aggregate over the rollouts' device rows. */
+async function progressRows(db: Parameters<typeof queryRows>[0], by: "rollout_id" | "wave_id", rolloutIds: number[]) {
+  return queryRows<Progress & { key: number }>(
     db,
-    sql`SELECT rd.rollout_id, count(*)::int AS devices,
+    sql`SELECT rd.${sql.raw(by)} AS key, count(*)::int AS devices,
                count(*) FILTER (WHERE a.id IS NULL)::int AS waiting,
                count(*) FILTER (WHERE a.state IN ('scheduled','downloading','downloaded','installing','installed_awaiting_confirmation','cancel_requested'))::int AS "inProgress",
                count(*) FILTER (WHERE a.state = 'succeeded')::int AS succeeded,
@@ -42,9 +41,13 @@ export async function progressCounts(db: Parameters<typeof queryRows>[0], rollou
                count(*) FILTER (WHERE a.state = 'canceled')::int AS canceled
         FROM rollout_devices rd LEFT JOIN deployment_actions a ON a.id = rd.action_id
         WHERE rd.rollout_id = ANY(${sql.param(rolloutIds)}::int[])
-        GROUP BY rd.rollout_id`,
+        GROUP BY rd.${sql.raw(by)}`,
   );
-  return new Map(rows.map(({ rollout_id, ...p }) => [rollout_id, p]));
+}
+
+export async function progressCounts(db: Parameters<typeof queryRows>[0], rolloutIds: number[]): Promise<Map<number, Progress>> {
+  if (rolloutIds.length === 0) return new Map();
+  return new Map((await progressRows(db, "rollout_id", rolloutIds)).map(({ key, ...p }) => [key, p]));
 }
 
 /** Everything the rollout page shows: waves with counts and gates, per-unit counts, failures, events. */
@@ -62,17 +65,7 @@ export const rolloutDetail = query({
       .where(eq(rollouts.id, input.rolloutId));
     if (!row) throw new NotFoundError("This rollout does not exist.");
     const waves = await db.select().from(rolloutWaves).where(eq(rolloutWaves.rolloutId, input.rolloutId)).orderBy(asc(rolloutWaves.position));
-    const perWave = await queryRows<Progress & { wave_id: number }>(
-      db,
-      sql`SELECT rd.wave_id, count(*)::int AS devices,
-                 count(*) FILTER (WHERE a.id IS NULL)::int AS waiting,
-                 count(*) FILTER (WHERE a.state IN ('scheduled','downloading','downloaded','installing','installed_awaiting_confirmation','cancel_requested'))::int AS "inProgress",
-                 count(*) FILTER (WHERE a.state = 'succeeded')::int AS succeeded,
-                 count(*) FILTER (WHERE a.state IN ('failed', 'rolled_back'))::int AS failed,
-                 count(*) FILTER (WHERE a.state = 'canceled')::int AS canceled
-          FROM rollout_devices rd LEFT JOIN deployment_actions a ON a.id = rd.action_id
-          WHERE rd.rollout_id = ${input.rolloutId} GROUP BY rd.wave_id`,
-    );
+    const perWave = await progressRows(db, "wave_id", [input.rolloutId]);
     const perUnit = await queryRows<{ unit: string; site: string; devices: number; succeeded: number; failed: number; in_progress: number }>(
       db,
       sql`SELECT u.name AS unit, s.name AS site, count(*)::int AS devices,
@@ -98,7 +91,7 @@ export const rolloutDetail = query({
       .limit(100);
     return {
       ...row,
-      waves: waves.map((w) => ({ ...w, progress: perWave.find((p) => p.wave_id === w.id) ?? emptyProgress() })),
+      waves: waves.map((w) => ({ ...w, progress: perWave.find((p) => p.key === w.id) ?? emptyProgress() })),
       progress: (await progressCounts(db, [input.rolloutId])).get(input.rolloutId) ?? emptyProgress(),
       perUnit,
       failures,
