@@ -5,7 +5,7 @@ import { useEffect } from "react";
 import { FieldError } from "@/components/releases/field-error";
 import { useFormAction } from "@/components/releases/use-form-action";
 import { FormMessage } from "@/components/ui";
-import { cancelRolloutAction, goAheadAction, haltAllRolloutsAction, pauseRolloutAction, resumeRolloutAction, retryFailedAction } from "@/lib/actions/rollouts";
+import { cancelRolloutAction, goAheadAction, haltAllRolloutsAction, pauseRolloutAction, resumeRolloutAction, retryFailedAction, revertRolloutAction } from "@/lib/actions/rollouts";
 
 function ReasonField({ id, label, placeholder, error }: { id: string; label: string; placeholder: string; error?: string }) {
   return (
@@ -67,6 +67,29 @@ export function RetryFailedForm({ rolloutId, failed }: { rolloutId: number; fail
       <p className="text-sm text-slate-700">Failed devices are never retried automatically. This gives the {failed} failed device{failed === 1 ? "" : "s"} of started waves the update again.</p>
       <FormMessage ok={state.ok} message={state.message} />
       <button type="submit" className="btn-secondary" disabled={pending}>{pending ? "Retrying…" : `Retry ${failed} failed device${failed === 1 ? "" : "s"}`}</button>
+    </form>
+  );
+}
+
+/** Puts the devices this rollout updated back on an earlier approved release, as a rollout of its own. */
+export function RevertForm({ rolloutId, updated, releases }: { rolloutId: number; updated: number; releases: { id: number; version: string; securityVersion: number }[] }) {
+  const { state, onSubmit, pending, fieldError } = useFormAction(revertRolloutAction);
+  if (releases.length === 0) return <p className="text-sm text-slate-700">No other approved release of this model to go back to.</p>;
+  return (
+    <form onSubmit={onSubmit} className="space-y-3" aria-label="Revert updated devices" data-testid="revert-form">
+      <input type="hidden" name="rolloutId" value={rolloutId} />
+      <p className="text-sm text-slate-700">
+        Gives the {updated} updated device{updated === 1 ? "" : "s"} a known-good release, through the same windows and clinical-use checks. Devices now above its security version are left out: taking them lower is a downgrade.
+      </p>
+      <div>
+        <label htmlFor="revert-release" className="label">Known-good release</label>
+        <select id="revert-release" name="releaseId" required className="input">
+          {releases.map((r) => <option key={r.id} value={r.id}>{r.version} (security version {r.securityVersion})</option>)}
+        </select>
+      </div>
+      <ReasonField id="revert-reason" label="Reason" placeholder="e.g. alarm volume complaints after the update" error={fieldError("reason")} />
+      <FormMessage ok={state.ok} message={state.message} />
+      <button type="submit" className="btn-secondary" disabled={pending}>{pending ? "Starting…" : "Revert updated devices"}</button>
     </form>
   );
 }

@@ -3,6 +3,7 @@
 import { revalidatePath } from "next/cache";
 import { createRollout } from "@/lib/services/rollouts/create";
 import { cancelRollout, goAheadWave, haltAllRollouts, pauseRollout, resumeRollout, retryFailed } from "@/lib/services/rollouts/operations";
+import { revertCohort } from "@/lib/services/rollouts/revert";
 import { previewTargets } from "@/lib/services/rollouts/targets";
 import { formValues, runAction, type ActionState } from "./run";
 
@@ -68,4 +69,14 @@ export async function goAheadAction(_prev: ActionState, form: FormData): Promise
   const v = formValues(form);
   const result = await runAction(goAheadWave, { waveId: v.waveId ?? "", password: v.password ?? "" });
   return done(result, rolloutPath(v.rolloutId), "Go-ahead signed.");
+}
+
+export async function revertRolloutAction(_prev: ActionState, form: FormData): Promise<ActionState> {
+  const v = formValues(form);
+  const result = await runAction(revertCohort, { rolloutId: v.rolloutId ?? "", releaseId: v.releaseId ?? "", reason: v.reason ?? "" });
+  const r = result.data;
+  return {
+    ...done(result, rolloutPath(v.rolloutId), r ? `Revert rollout started for ${r.devices} device${r.devices === 1 ? "" : "s"}${r.belowFloor ? `; ${r.belowFloor} above that release's security version were left out (a downgrade needs a downgrade exception)` : ""}.` : ""),
+    values: result.ok ? undefined : v,
+  };
 }

@@ -6,9 +6,10 @@ import { applyFeedback, basePoll } from "@/lib/services/ddi/protocol";
 import { ConflictError } from "@/lib/services/errors";
 import { tickRollouts, waveStats } from "@/lib/services/rollouts/engine";
 import { rolloutDetail } from "@/lib/services/rollouts/queries";
+import { revertCohort } from "@/lib/services/rollouts/revert";
 import { cancelRollout, goAheadWave, haltAllRollouts, pauseRollout, resumeRollout, retryFailed } from "@/lib/services/rollouts/operations";
 import { auditHighWater, auditRowsAfter, caught, TEST_PASSWORD } from "../db";
-import { closeWorld, FROM, ORIGIN, sw, type Place, type World } from "../protocol-fixtures";
+import { closeWorld, createPlace, createRelease, FROM, ORIGIN, sw, type Place, type World } from "../protocol-fixtures";
 import {
   actionRow, addUnit, byDevice, deviceActions, drive, enrol, expectOffered, expectWithheld, fresh, newRollout, pageBlockers, rolloutDeviceRows, rolloutRow,
   snapshot, wave, waveMembers, wavesOf, type Member, openRolloutWorld, type Release,
@@ -266,5 +267,30 @@ describe("Signed go-ahead: refused where it makes no sense", () => {
     await goAheadWave(w.biomed, { waveId: second!.id, password: TEST_PASSWORD });
     expect((await wavesOf(w.db, rollout.id))[1]).toMatchObject({ state: "pending", goAheadName: "Test biomed" });
     await refused(() => goAheadWave(w.admin, { waveId: second!.id, password: TEST_PASSWORD }), /already signed the go-ahead/);
+  });
+});
+
+describe("Reverting a rollout's updated devices (UPD-04)", () => {
+  it("goes back to a known-good release at the devices' security floor as a rollout of its own; below the floor it is refused and audited", async () => {
+    const place = await createPlace(w);
+    // Security versions only rise at intake, so the older releases are taken in first.
+    const lower = await createRelease(w, place.model.id, { securityVersion: 1 });
+    const atFloor = await createRelease(w, place.model.id, { securityVersion: 2 });
+    const current = await createRelease(w, place.model.id, { securityVersion: 2 });
+    const lab = await enrol(w, place, 2, { sandbox: true, device: { securityVersion: 1 } });
+    const rollout = await newRollout(w, current, lab, [wave("lab")]);
+    for (const m of lab) await drive(w, m, "succeeded");
+
+    const hw = await auditHighWater(w.db);
+    const err = await caught(() => revertCohort(w.biomed, { rolloutId: rollout.id, releaseId: lower.release.id, reason: "alarm complaints" }));
+    expect(err).toBeInstanceOf(ConflictError);
+    expect((err as Error).message).toMatch(/downgrade/);
+    expect((await auditRowsAfter(w.db, hw)).map((r) => [r.action, r.outcome])).toEqual([["deployment.rollback_blocked", "denied"]]);
+    expect(await w.db.select().from(rollouts).where(sql`${rollouts.releaseId} = ${lower.release.id}`)).toEqual([]);
+
+    const back = await revertCohort(w.biomed, { rolloutId: rollout.id, releaseId: atFloor.release.id, reason: "alarm complaints" });
+    expect(back).toMatchObject({ devices: 2, belowFloor: 0 });
+    expect((await rolloutDeviceRows(w.db, back.rollout.id)).map((r) => r.deviceId).sort()).toEqual(lab.map((m) => m.device.id).sort());
+    expect((await auditRowsAfter(w.db, hw)).map((r) => r.action)).toEqual(expect.arrayContaining(["rollout.created", "rollout.revert"]));
   });
 });

@@ -3,7 +3,7 @@ import Link from "next/link";
 import { formatCount, formatDateTime } from "@/components/format";
 import { Section } from "@/components/releases/section";
 import { RolloutEvents } from "@/components/rollouts/events";
-import { CancelForm, HaltAllForm, LiveRefresh, PauseForm, ResumeForm, RetryFailedForm } from "@/components/rollouts/operations";
+import { CancelForm, HaltAllForm, LiveRefresh, PauseForm, ResumeForm, RetryFailedForm, RevertForm } from "@/components/rollouts/operations";
 import { ProgressBar, RolloutStateBadge } from "@/components/rollouts/progress";
 import { WaveCard } from "@/components/rollouts/waves";
 import { TableHead } from "@/components/table";
@@ -11,6 +11,7 @@ import { BackLink, Field } from "@/components/ui";
 import { can } from "@/lib/auth/permissions";
 import { requestCtx, requirePagePermission } from "@/lib/auth/session";
 import { orNotFound } from "@/lib/pages";
+import { listReleases } from "@/lib/services/releases/queries";
 import { rolloutDetail } from "@/lib/services/rollouts/queries";
 
 export const metadata: Metadata = { title: "Rollout" };
@@ -23,6 +24,9 @@ export default async function RolloutPage({ params }: { params: Promise<{ id: st
   const { rollout, waves, progress, perUnit, failures, events } = detail;
   const canManage = can(user.role, "rollouts.manage");
   const live = rollout.state === "running" || rollout.state === "paused";
+  const knownGood = canManage && progress.succeeded > 0
+    ? (await listReleases(ctx, { state: "approved" })).filter((r) => r.modelName === detail.modelName && r.id !== rollout.releaseId)
+    : [];
   const reasonTone = rollout.state === "halted" ? "border-red-300 bg-red-50 text-red-900" : rollout.state === "paused" ? "border-amber-300 bg-amber-50 text-amber-950" : "border-slate-200 bg-slate-50 text-slate-800";
   const pct = progress.devices ? Math.round((progress.succeeded / progress.devices) * 100) : 0;
 
@@ -127,6 +131,14 @@ export default async function RolloutPage({ params }: { params: Promise<{ id: st
               <details className="border-t border-slate-200 pt-4">
                 <summary className="cursor-pointer text-sm font-medium text-red-700">Halt every rollout</summary>
                 <div className="mt-3"><HaltAllForm /></div>
+              </details>
+            </section>
+          ) : null}
+          {canManage && progress.succeeded > 0 ? (
+            <section className="card p-5" aria-labelledby="revert-heading">
+              <details>
+                <summary id="revert-heading" className="cursor-pointer text-sm font-medium text-slate-900">Revert updated devices to a known-good release</summary>
+                <div className="mt-3"><RevertForm rolloutId={rollout.id} updated={progress.succeeded} releases={knownGood} /></div>
               </details>
             </section>
           ) : null}
