@@ -84,12 +84,16 @@ export async function advanceRollout(tx: Db, rolloutId: number, now: Date, audit
   return startWave(tx, rollout, next, audit);
 }
 
+/** The shares an active wave is judged on, from its counts. */
+function shares(s: WaveStats) {
+  const finished = s.succeeded + s.failed;
+  const considered = s.targeted - s.canceled;
+  return { finished, considered, failurePct: pct(s.failed, finished), successPct: pct(s.succeeded, considered) };
+}
+
 /** The gates of an active wave, from its counts: the failure share, whether all finished, the success share. */
 function activeWaveGates(s: WaveStats, wave: RolloutWave): GateResult[] {
-  const finished = s.succeeded + s.failed;
-  const failurePct = pct(s.failed, finished);
-  const considered = s.targeted - s.canceled;
-  const successPct = pct(s.succeeded, considered);
+  const { finished, considered, failurePct, successPct } = shares(s);
   return [
     {
       gate: "failure share",
@@ -104,9 +108,7 @@ function activeWaveGates(s: WaveStats, wave: RolloutWave): GateResult[] {
 
 async function judgeActiveWave(tx: Db, rollout: Rollout, wave: RolloutWave, now: Date, audit: Audit): Promise<string> {
   const s = await waveStats(tx, wave.id);
-  const finished = s.succeeded + s.failed;
-  const failurePct = pct(s.failed, finished);
-  const successPct = pct(s.succeeded, s.targeted - s.canceled);
+  const { finished, failurePct, successPct } = shares(s);
   const gates = activeWaveGates(s, wave);
   await saveGates(tx, wave, gates);
   if (!gates[0]!.ok) {

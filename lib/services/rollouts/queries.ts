@@ -45,6 +45,12 @@ async function progressRows(db: Parameters<typeof queryRows>[0], by: "rollout_id
   );
 }
 
+const withoutKey = (row: (Progress & { key: number }) | undefined): Progress => {
+  if (!row) return emptyProgress();
+  const { key: _key, ...progress } = row;
+  return progress;
+};
+
 export async function progressCounts(db: Parameters<typeof queryRows>[0], rolloutIds: number[]): Promise<Map<number, Progress>> {
   if (rolloutIds.length === 0) return new Map();
   return new Map((await progressRows(db, "rollout_id", rolloutIds)).map(({ key, ...p }) => [key, p]));
@@ -91,8 +97,12 @@ export const rolloutDetail = query({
       .limit(100);
     return {
       ...row,
-      waves: waves.map((w) => ({ ...w, progress: perWave.find((p) => p.key === w.id) ?? emptyProgress() })),
-      progress: (await progressCounts(db, [input.rolloutId])).get(input.rolloutId) ?? emptyProgress(),
+      waves: waves.map((w) => ({ ...w, progress: withoutKey(perWave.find((p) => p.key === w.id)) })),
+      // The whole rollout is the sum of its waves: no second pass over its device rows.
+      progress: perWave.reduce((sum, p) => {
+        for (const k of Object.keys(sum) as (keyof Progress)[]) sum[k] += p[k];
+        return sum;
+      }, emptyProgress()),
       perUnit,
       failures,
       events,
