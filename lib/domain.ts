@@ -136,3 +136,46 @@ export type WaveKind = (typeof WAVE_KINDS)[number];
 
 export const WAVE_STATES = ["pending", "active", "completed", "canceled"] as const;
 export type WaveState = (typeof WAVE_STATES)[number];
+
+/** Where an incident came from: the engine, a device, a clinician, or a person by hand. */
+export const INCIDENT_SOURCES = [
+  "failure_rate", "health_regression", "device_verification", "credential_abuse", "security_event", "problem_report", "manual",
+] as const;
+export type IncidentSource = (typeof INCIDENT_SOURCES)[number];
+
+export const INCIDENT_SOURCE_LABELS: Record<IncidentSource, string> = {
+  failure_rate: "Update failure rate",
+  health_regression: "Health regression",
+  device_verification: "Device refused a package",
+  credential_abuse: "Device credential abuse",
+  security_event: "Device security event",
+  problem_report: "Clinician problem report",
+  manual: "Opened by hand",
+};
+
+export const INCIDENT_SEVERITIES = ["low", "medium", "high", "critical"] as const;
+export type IncidentSeverity = (typeof INCIDENT_SEVERITIES)[number];
+
+/** triage → contained → resolved → lessons_learned (closed). */
+export const INCIDENT_STATUSES = ["triage", "contained", "resolved", "lessons_learned"] as const;
+export type IncidentStatus = (typeof INCIDENT_STATUSES)[number];
+
+export const INCIDENT_STATUS_LABELS: Record<IncidentStatus, string> = {
+  triage: "Triage",
+  contained: "Contained",
+  resolved: "Resolved",
+  lessons_learned: "Lessons learned (closed)",
+};
+
+/** Health metrics compared between updated and not-yet-updated devices. */
+export const HEALTH_METRICS = ["alarm_rate", "reboots", "sensor_drift", "power_draw", "battery_drain", "error_codes"] as const;
+export type HealthMetric = (typeof HEALTH_METRICS)[number];
+
+export const HEALTH_METRIC_LABELS: Record<HealthMetric, string> = {
+  alarm_rate: "Alarms per hour",
+  reboots: "Reboots per hour",
+  sensor_drift: "Sensor drift (absolute)",
+  power_draw: "Power draw (W)",
+  battery_drain: "Battery drain (% per hour)",
+  error_codes: "Error codes per hour",
+};

@@ -4,3 +4,4 @@ export * from "./audit";
 export * from "./protocol";
 export * from "./governance";
 export * from "./rollouts";
+export * from "./health";

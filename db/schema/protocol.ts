@@ -1,10 +1,10 @@
 import { sql } from "drizzle-orm";
 import {
-  bigint, boolean, index, integer, jsonb, pgEnum, pgTable, real, text, timestamp, uniqueIndex,
+  bigint, boolean, check, index, integer, jsonb, pgEnum, pgTable, real, text, timestamp, uniqueIndex,
 } from "drizzle-orm/pg-core";
 import { ACTION_STATES, RELEASE_STATES, RISK_CLASSES, type IssueSeverity } from "@/lib/domain";
 import { users } from "./auth";
-import { deviceModels, devices, units } from "./inventory";
+import { deviceModels, devices, sites, units } from "./inventory";
 
 export const releaseState = pgEnum("release_state", RELEASE_STATES);
 export const actionState = pgEnum("action_state", ACTION_STATES);
@@ -104,6 +104,11 @@ export const deploymentActions = pgTable(
     /** Set when the action belongs to a rollout wave; manual single-device assignments have neither. */
     rolloutId: integer("rollout_id"),
     waveId: integer("wave_id"),
+    /**
+     * The anti-rollback counter the signed manifest carries. Normally the release's security version; an
+     * authorised downgrade issues the older image with a counter above the device's floor (UPD-04).
+     */
+    securityCounter: integer("security_counter"),
   },
   (t) => [
     // At most one unfinished action per device.
@@ -133,12 +138,16 @@ export const actionFeedback = pgTable(
   (t) => [index("action_feedback_action_idx").on(t.actionId, t.id)],
 );
 
-// When a unit's devices may install: an RFC 5545 RRULE evaluated in the unit's time zone.
+// When devices may install: an RFC 5545 RRULE evaluated in the unit's time zone. A window belongs to a
+// unit or to a whole site, optionally narrowed to one model; a device follows the most specific set
+// that has any window (unit + model, unit, site + model, site).
 export const maintenanceWindows = pgTable(
   "maintenance_windows",
   {
     id: integer("id").primaryKey().generatedAlwaysAsIdentity(),
-    unitId: integer("unit_id").notNull().references(() => units.id),
+    unitId: integer("unit_id").references(() => units.id),
+    siteId: integer("site_id").references(() => sites.id),
+    modelId: integer("model_id").references(() => deviceModels.id),
     rrule: text("rrule").notNull(),
     /** Local wall-clock start, "HH:MM". */
     startsAt: text("starts_at").notNull(),
@@ -146,7 +155,11 @@ export const maintenanceWindows = pgTable(
     label: text("label"),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
   },
-  (t) => [index("maintenance_windows_unit_idx").on(t.unitId)],
+  (t) => [
+    index("maintenance_windows_unit_idx").on(t.unitId),
+    index("maintenance_windows_site_idx").on(t.siteId),
+    check("maintenance_windows_one_scope", sql`(unit_id IS NULL) <> (site_id IS NULL)`),
+  ],
 );
 
 // Raw health samples from devices: append-only, time-ordered (BRIN), never on the audited path.

@@ -25,6 +25,8 @@ export const rollouts = pgTable(
     targetFilter: jsonb("target_filter").notNull(),
     /** How many of its devices may be downloading or installing at once (the rate limit). */
     maxConcurrent: integer("max_concurrent").notNull().default(50),
+    /** Set on the rollout a signed downgrade exception created: its devices may go below their floor. */
+    downgradeExceptionId: integer("downgrade_exception_id"),
     createdBy: integer("created_by").references(() => users.id),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
@@ -101,3 +103,29 @@ export const blackouts = pgTable("blackouts", {
 
 export type Rollout = typeof rollouts.$inferSelect;
 export type RolloutWave = typeof rolloutWaves.$inferSelect;
+
+// Taking devices below their security floor (UPD-04): a request with a safety reason, executed only when
+// two different people have signed it; it then issues the older image with a higher counter.
+export const downgradeExceptions = pgTable("downgrade_exceptions", {
+  id: integer("id").primaryKey().generatedAlwaysAsIdentity(),
+  rolloutId: integer("rollout_id").notNull().references(() => rollouts.id),
+  releaseId: integer("release_id").notNull().references(() => releases.id),
+  deviceIds: integer("device_ids").array().notNull(),
+  safetyReason: text("safety_reason").notNull(),
+  state: text("state", { enum: ["pending", "executed", "rejected"] }).notNull().default("pending"),
+  requestedBy: integer("requested_by").notNull().references(() => users.id),
+  createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+  executedRolloutId: integer("executed_rollout_id").references(() => rollouts.id),
+});
+
+export const downgradeSignatures = pgTable(
+  "downgrade_signatures",
+  {
+    exceptionId: integer("exception_id").notNull().references(() => downgradeExceptions.id),
+    userId: integer("user_id").notNull().references(() => users.id),
+    printedName: text("printed_name").notNull(),
+    role: text("role").notNull(),
+    signedAt: timestamp("signed_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.exceptionId, t.userId] })],
+);

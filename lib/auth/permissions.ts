@@ -33,7 +33,19 @@ const MATRIX = {
   "freeze.read": ["admin", "biomed", "security", "clinician", "manager", "vendor", "auditor"],
   "briefings.read": ["admin", "biomed", "clinician", "manager", "auditor"],
   "incidents.read": ["admin", "biomed", "security", "clinician", "manager", "auditor"],
+  // Opening by hand, triage, owner, severity, status, linking devices and containment from an incident.
+  "incidents.manage": ["admin", "biomed", "security"],
+  // Signing off an incident that blocks a rollout's next wave (password re-entry).
+  "incidents.signoff": ["admin", "biomed"],
+  "notifications.read": ["admin", "biomed", "security", "clinician", "manager", "vendor", "auditor"],
+  // Telemetry retention and the health-regression thresholds.
+  "health.configure": ["admin", "biomed"],
+  // Escalation deadlines and the outgoing webhook.
+  "incidents.configure": ["admin"],
   "compliance.read": ["admin", "biomed", "security", "manager", "auditor"],
+  "compliance.export": ["admin", "biomed", "security", "manager", "auditor"],
+  // Requesting and signing a downgrade below devices' security floor (UPD-04); two different people.
+  "downgrades.sign": ["admin", "biomed"],
   "audit.read": ["admin", "security", "auditor"],
   "audit.export": ["admin", "security", "auditor"],
   "users.read": ["admin"],
