@@ -15,7 +15,7 @@ import { ingestTelemetry } from "@/lib/services/ddi/protocol";
 import { assignRelease } from "@/lib/services/deployments/actions";
 import { provisionDeviceToken } from "@/lib/services/deployments/credentials";
 import { governedRelease, publicKeyPem, signDetached, type Signer } from "@/db/seed/governed-release";
-import { setUnitWindows } from "@/lib/services/deployments/windows";
+import { setWindows } from "@/lib/services/deployments/windows";
 import type { WindowRule } from "@/lib/services/safety/windows";
 import { createTestDevice, createTestUser, ctxFor, openTestDb, TEST_PASSWORD, unique, userActor } from "./db";
 
@@ -82,7 +82,7 @@ export async function createPlace(w: World, opts: { timeZone?: string; windows?:
     .values({ manufacturerId: maker!.id, name: `Pump ${tag}`, deviceType: "Infusion pump", deviceClass: "II", criticality: "life_supporting", updateMinutes: 10 })
     .returning();
   const windows = opts.windows ?? [ALWAYS_OPEN];
-  if (windows.length) await setUnitWindows(w.admin, { unitId: unit!.id, windows });
+  if (windows.length) await setWindows(w.admin, { unitId: unit!.id, windows });
   return { unit: unit!, model: model! };
 }
 

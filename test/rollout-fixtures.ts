@@ -9,7 +9,7 @@ import { flushContacts, forgetUnitWindows } from "@/lib/services/ddi/context";
 import type { DeviceSession } from "@/lib/services/ddi/device-auth";
 import { applyFeedback, basePoll, deploymentBase } from "@/lib/services/ddi/protocol";
 import { deviceUpdateStatus } from "@/lib/services/deployments/device-status";
-import { setUnitWindows } from "@/lib/services/deployments/windows";
+import { setWindows } from "@/lib/services/deployments/windows";
 import { NotFoundError } from "@/lib/services/errors";
 import { acknowledgeBriefing, setUserUnits } from "@/lib/services/releases/briefings";
 import { createRollout } from "@/lib/services/rollouts/create";
@@ -34,7 +34,7 @@ export async function addUnit(w: World, place: Place, opts: { timeZone?: string;
     .values({ siteId: place.unit.siteId, name: unique("Ward "), kind: "ward", timeZone: opts.timeZone ?? "UTC" })
     .returning();
   const windows = opts.windows ?? [ALWAYS_OPEN];
-  if (windows.length) await setUnitWindows(w.admin, { unitId: unit!.id, windows });
+  if (windows.length) await setWindows(w.admin, { unitId: unit!.id, windows });
   return { unit: unit!, model: place.model };
 }
 

@@ -1,7 +1,7 @@
 "use client";
 
 import { useActionState, useId, useState } from "react";
-import { setUnitWindowsAction, type WindowsState } from "@/lib/actions/calendar";
+import { setWindowsAction, type WindowsState } from "@/lib/actions/calendar";
 import { buildRrule, describeWindow, parsePreset, WEEKDAYS, type EditableWindow, type Preset } from "./rules";
 
 const PRESETS: [Preset, string][] = [
@@ -18,19 +18,44 @@ function toPayload(windows: EditableWindow[]) {
   return windows.map((w) => ({ rrule: buildRrule(w), startsAt: w.startsAt, durationMinutes: w.durationMinutes, ...(w.label.trim() ? { label: w.label.trim() } : {}) }));
 }
 
-/** Edits all windows of one unit; saving replaces them (setUnitWindows). */
-export function WindowEditor({ unitId, unitName, timeZone, initial }: { unitId: number; unitName: string; timeZone: string; initial: EditableWindow[] }) {
-  const [state, action, pending] = useActionState<WindowsState, FormData>(setUnitWindowsAction, { ok: true });
-  const [windows, setWindows] = useState<EditableWindow[]>(initial);
+export type WindowSets = { modelId: number | null; windows: EditableWindow[] }[];
+
+/**
+ * Edits one set of windows of a unit or a site: the set for every model, or the set for one model
+ * (which overrides it for that model's devices). Saving replaces that set (setWindows).
+ */
+export function WindowEditor({ scope, ownerName, timeZone, sets, models }: {
+  scope: { unitId: number } | { siteId: number };
+  ownerName: string;
+  timeZone: string;
+  sets: WindowSets;
+  models: { id: number; name: string }[];
+}) {
+  const [state, action, pending] = useActionState<WindowsState, FormData>(setWindowsAction, { ok: true });
+  const [modelId, setModelId] = useState<number | null>(null);
+  const setOf = (m: number | null) => sets.find((s) => s.modelId === m)?.windows ?? [];
+  const [windows, setWindows] = useState<EditableWindow[]>(setOf(null));
   const id = useId();
   const update = (i: number, change: Partial<EditableWindow>) => setWindows((ws) => ws.map((w, j) => (j === i ? { ...w, ...change } : w)));
 
   return (
-    <form action={action} className="space-y-3" aria-label={`Maintenance windows of ${unitName}`}>
-      <input type="hidden" name="unitId" value={unitId} />
+    <form action={action} className="space-y-3" aria-label={`Maintenance windows of ${ownerName}`}>
+      {"unitId" in scope ? <input type="hidden" name="unitId" value={scope.unitId} /> : <input type="hidden" name="siteId" value={scope.siteId} />}
+      <input type="hidden" name="modelId" value={modelId ?? ""} />
       <input type="hidden" name="windows" value={JSON.stringify(toPayload(windows))} />
-      <p className="text-xs text-slate-600">Times are the unit&apos;s local time ({timeZone}); daylight-saving changes are handled for you.</p>
-      {windows.length === 0 ? <p className="text-sm text-amber-800">No window: nothing will install on this unit until one is added.</p> : null}
+      <div className="max-w-sm">
+        <label htmlFor={`${id}-model`} className="label">Applies to</label>
+        <select id={`${id}-model`} className="input" value={modelId ?? ""} onChange={(e) => {
+          const next = e.target.value ? Number(e.target.value) : null;
+          setModelId(next);
+          setWindows(setOf(next));
+        }}>
+          <option value="">Every model</option>
+          {models.map((m) => <option key={m.id} value={m.id}>Only {m.name}{sets.some((s) => s.modelId === m.id) ? " (has its own windows)" : ""}</option>)}
+        </select>
+      </div>
+      <p className="text-xs text-slate-600">Times are local time ({timeZone}); daylight-saving changes are handled for you.{modelId !== null ? " Windows for one model replace the general ones for that model's devices; with none, they follow the general ones." : ""}</p>
+      {windows.length === 0 && modelId === null ? <p className="text-sm text-amber-800">{"unitId" in scope ? "No window of its own: this unit follows its site's windows, and with none there nothing installs." : "No site-wide window: units without windows of their own install nothing."}</p> : null}
       <ol className="space-y-3">
         {windows.map((w, i) => {
           const p = `${id}-${i}`;

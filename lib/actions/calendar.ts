@@ -1,7 +1,7 @@
 "use server";
 
 import { revalidatePath } from "next/cache";
-import { setUnitWindows } from "@/lib/services/deployments/windows";
+import { setWindows } from "@/lib/services/deployments/windows";
 import { addBlackout, endFreeze, removeBlackout, startFreeze } from "@/lib/services/rollouts/operations";
 import { formValues, runAction, type ActionState } from "./run";
 
@@ -17,8 +17,8 @@ function readable(state: ActionState): string[] {
 
 export type WindowsState = ActionState & { problems?: string[] };
 
-/** Replaces one unit's windows. The client sends them as JSON in the "windows" field. */
-export async function setUnitWindowsAction(_prev: WindowsState, form: FormData): Promise<WindowsState> {
+/** Replaces one set of windows (a unit's or a site's, all models or one). The client sends them as JSON in the "windows" field. */
+export async function setWindowsAction(_prev: WindowsState, form: FormData): Promise<WindowsState> {
   const v = formValues(form);
   let windows: unknown;
   try {
@@ -26,12 +26,13 @@ export async function setUnitWindowsAction(_prev: WindowsState, form: FormData):
   } catch {
     windows = null;
   }
-  const result = await runAction(setUnitWindows, { unitId: Number(v.unitId), windows } as Parameters<typeof setUnitWindows>[1]);
+  const id = (key: string) => (v[key] ? Number(v[key]) : undefined);
+  const result = await runAction(setWindows, { unitId: id("unitId"), siteId: id("siteId"), modelId: id("modelId") ?? null, windows } as Parameters<typeof setWindows>[1]);
   if (result.ok) revalidatePath("/calendar");
   const count = result.data?.count ?? 0;
   return {
     ok: result.ok,
-    message: result.ok ? (count === 0 ? "Saved: this unit has no window now, so nothing installs there." : `Saved: ${count} window${count === 1 ? "" : "s"}.`) : "The windows were not saved.",
+    message: result.ok ? (count === 0 ? "Saved: no windows in this set now." : `Saved: ${count} window${count === 1 ? "" : "s"}.`) : "The windows were not saved.",
     problems: readable(result),
     values: result.ok ? undefined : { windows: v.windows ?? "[]" },
   };

@@ -27,4 +27,8 @@ export const WindowInput = z.object({
   label: z.string().trim().max(80).optional(),
 });
 
-export const SetUnitWindowsInput = z.object({ unitId: Id("unit"), windows: z.array(WindowInput).max(20) }).strict();
+/** One set of windows: a unit's or a whole site's, for every model or narrowed to one model. */
+export const SetWindowsInput = z
+  .object({ unitId: Id("unit").optional(), siteId: Id("site").optional(), modelId: Id("model").nullish(), windows: z.array(WindowInput).max(20) })
+  .strict()
+  .refine((v) => (v.unitId === undefined) !== (v.siteId === undefined), { message: "Choose a unit or a site (one of them).", path: ["unitId"] });

@@ -6,7 +6,7 @@ import type { DeviceStatus } from "@/lib/domain";
 import type { DeviceSession } from "@/lib/services/ddi/device-auth";
 import { applyFeedback, basePoll, cancelActionJson, deploymentBase, pollSleep, putConfigData } from "@/lib/services/ddi/protocol";
 import { cancelAction } from "@/lib/services/deployments/actions";
-import { setUnitWindows } from "@/lib/services/deployments/windows";
+import { setWindows } from "@/lib/services/deployments/windows";
 import { NotFoundError } from "@/lib/services/errors";
 import { caught } from "../db";
 import {
@@ -117,9 +117,9 @@ describe("UPD / clinical safety: when basePoll offers an assigned update", () =>
     await expectNotOffered(r, "in use");
     await reportUse(w, await fresh(r), false);
     await expectOffered(r);
-    await setUnitWindows(w.admin, { unitId: place.unit.id, windows: [closedWindow("Asia/Kolkata")] });
+    await setWindows(w.admin, { unitId: place.unit.id, windows: [closedWindow("Asia/Kolkata")] });
     await expectNotOffered(r, "window closed");
-    await setUnitWindows(w.admin, { unitId: place.unit.id, windows: [ALWAYS_OPEN] });
+    await setWindows(w.admin, { unitId: place.unit.id, windows: [ALWAYS_OPEN] });
     await expectOffered(r);
     await db.update(devices).set({ status: "quarantined" }).where(eq(devices.id, r.device.id));
     await expectNotOffered(r, "quarantined");

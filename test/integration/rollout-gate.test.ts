@@ -3,7 +3,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { deviceReports, rolloutWaves } from "@/db/schema";
 import { refuseStartWhenGateClosed } from "@/lib/services/ddi/protocol";
 import { assignRelease } from "@/lib/services/deployments/actions";
-import { setUnitWindows } from "@/lib/services/deployments/windows";
+import { setWindows } from "@/lib/services/deployments/windows";
 import { ConflictError } from "@/lib/services/errors";
 import { updateDevice } from "@/lib/services/inventory/device";
 import { addBlackout, endFreeze, pauseRollout, quarantineDevice, removeBlackout, resumeRollout, startFreeze } from "@/lib/services/rollouts/operations";
@@ -86,14 +86,14 @@ const CASES: Case[] = [
   {
     blocker: "outside_window",
     name: "its unit's maintenance window is closed",
-    apply: async ({ unit }) => void (await setUnitWindows(w.admin, { unitId: unit.unit.id, windows: [closedWindow("UTC")] })),
-    restore: async ({ unit }) => void (await setUnitWindows(w.admin, { unitId: unit.unit.id, windows: [ALWAYS_OPEN] })),
+    apply: async ({ unit }) => void (await setWindows(w.admin, { unitId: unit.unit.id, windows: [closedWindow("UTC")] })),
+    restore: async ({ unit }) => void (await setWindows(w.admin, { unitId: unit.unit.id, windows: [ALWAYS_OPEN] })),
   },
   {
     blocker: "no_window_defined",
     name: "its unit has no maintenance window",
-    apply: async ({ unit }) => void (await setUnitWindows(w.admin, { unitId: unit.unit.id, windows: [] })),
-    restore: async ({ unit }) => void (await setUnitWindows(w.admin, { unitId: unit.unit.id, windows: [ALWAYS_OPEN] })),
+    apply: async ({ unit }) => void (await setWindows(w.admin, { unitId: unit.unit.id, windows: [] })),
+    restore: async ({ unit }) => void (await setWindows(w.admin, { unitId: unit.unit.id, windows: [ALWAYS_OPEN] })),
   },
   {
     blocker: "in_clinical_use",
@@ -171,7 +171,7 @@ describe("ROL-02: each fact of the install gate alone withholds a rollout's offe
     const { unit, members } = await clearRollout(1);
     const [m] = members as [Member];
     await reportUse(w, await fresh(w, m), true);
-    await setUnitWindows(w.admin, { unitId: unit.unit.id, windows: [closedWindow("UTC")] });
+    await setWindows(w.admin, { unitId: unit.unit.id, windows: [closedWindow("UTC")] });
     await expectWithheld(w, m, "in use and outside the window");
     expect((await pageBlockers(w, m)).sort()).toEqual(["in_clinical_use", "outside_window"]);
   });

@@ -12,7 +12,7 @@ import { addEvidence, attachSbom, createRelease, startReview, submitRelease, upd
 import { savePolicy } from "@/lib/services/releases/policies";
 import { recallRelease, signRelease, SIGNING_FAILURE_LIMIT, unlockSigning, withdrawRelease } from "@/lib/services/releases/signatures";
 import { addVendorKey, retireVendorKey } from "@/lib/services/releases/vendor-keys";
-import { setUnitWindows } from "@/lib/services/deployments/windows";
+import { setWindows } from "@/lib/services/deployments/windows";
 import { startAuditExport, verifyAuditChain } from "@/lib/services/audit/audit-trail";
 import { updateDevice } from "@/lib/services/inventory/device";
 import { ValidationError } from "@/lib/services/errors";
@@ -253,9 +253,9 @@ describe("AUD-01: device credentials, releases, deployments and windows", () => 
     const own = await createTestPlace(db);
     const ctx = ctxFor(db, userActor(biomed));
     const nightly = { rrule: "FREQ=DAILY", startsAt: "02:00", durationMinutes: 120 };
-    await oneAuditRow(() => setUnitWindows(ctx, { unitId: own.unit.id, windows: [nightly] }));
+    await oneAuditRow(() => setWindows(ctx, { unitId: own.unit.id, windows: [nightly] }));
     const weekly = { rrule: "FREQ=WEEKLY;BYDAY=SU", startsAt: "03:30", durationMinutes: 60 };
-    const { row } = await oneAuditRow(() => setUnitWindows(ctx, { unitId: own.unit.id, windows: [weekly] }));
+    const { row } = await oneAuditRow(() => setWindows(ctx, { unitId: own.unit.id, windows: [weekly] }));
     expect(row).toMatchObject({ action: "unit.windows_set", entityType: "unit", entityId: String(own.unit.id), actorId: String(biomed.id) });
     expect(row.before).toEqual({ windows: [nightly] });
     expect(row.after).toMatchObject({ windows: [weekly] });
@@ -570,7 +570,7 @@ const SAME_TRANSACTION: Record<string, SameTxCase> = {
     action: "unit.windows_set",
     prepare: async () => {
       const own = await createTestPlace(db);
-      return () => setUnitWindows(asBiomed(), { unitId: own.unit.id, windows: [{ rrule: "FREQ=DAILY", startsAt: "02:00", durationMinutes: 60 }] });
+      return () => setWindows(asBiomed(), { unitId: own.unit.id, windows: [{ rrule: "FREQ=DAILY", startsAt: "02:00", durationMinutes: 60 }] });
     },
   },
   "releases.create": { action: "release.created", prepare: async () => { const input = releaseInput(gov); return () => createRelease(gov.submitter.ctx, input); } },

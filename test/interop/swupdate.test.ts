@@ -16,7 +16,7 @@ import { systemActor, type Ctx } from "@/lib/services/actor";
 import { artifactPath } from "@/lib/services/artifacts/store";
 import { assignRelease, cancelAction } from "@/lib/services/deployments/actions";
 import { provisionDeviceToken } from "@/lib/services/deployments/credentials";
-import { setUnitWindows } from "@/lib/services/deployments/windows";
+import { setWindows } from "@/lib/services/deployments/windows";
 import { createRelease } from "@/lib/services/releases/intake";
 import { addVendorKey } from "@/lib/services/releases/vendor-keys";
 import {
@@ -79,7 +79,7 @@ beforeAll(async () => {
     .returning();
   place = { unitId: unit!.id, modelId: model!.id };
   // Always open, so only the clinical-use report gates the offer.
-  await setUnitWindows(ctx, { unitId: unit!.id, windows: [{ rrule: "FREQ=DAILY", startsAt: "00:00", durationMinutes: 1440 }] });
+  await setWindows(ctx, { unitId: unit!.id, windows: [{ rrule: "FREQ=DAILY", startsAt: "00:00", durationMinutes: 1440 }] });
 
   // Names of equal length: images re-signed by the rogue have the size of the signer's (see forgeSwu).
   signer = makeSigner(path.join(work, "keys"), "corridor-interop-signer");

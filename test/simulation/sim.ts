@@ -9,7 +9,7 @@ import { governedRelease, publicKeyPem, signDetached } from "@/db/seed/governed-
 import { hashPassword } from "@/lib/auth/password";
 import type { ActionState, RolloutState, Role, WaveState } from "@/lib/domain";
 import type { Ctx } from "@/lib/services/actor";
-import { setUnitWindows } from "@/lib/services/deployments/windows";
+import { setWindows } from "@/lib/services/deployments/windows";
 import { createRollout } from "@/lib/services/rollouts/create";
 import { endFreeze, startFreeze } from "@/lib/services/rollouts/operations";
 import { progressCounts } from "@/lib/services/rollouts/queries";
@@ -212,7 +212,7 @@ export async function runSimulation(o: SimOptions): Promise<SimResult> {
         rules.push(ruleAt(u.zone, start, 60));
         world.open.set(u.key, [[start, start + 60 * MINUTE]]);
       }
-      await setUnitWindows(admin, { unitId: u.id, windows: rules });
+      await setWindows(admin, { unitId: u.id, windows: rules });
     }
     /** Opens a unit by an edit. Counted open from just before the call: a server may apply it later, never earlier. */
     const editOpen = async (u: (typeof unitRows)[number]) => {
@@ -220,7 +220,7 @@ export async function runSimulation(o: SimOptions): Promise<SimResult> {
       const start = floorMinute(t) - 5 * MINUTE;
       world.open.get(u.key)!.push([t, start + 60 * MINUTE]);
       const own = u.plan === "closes" ? [ruleAt(u.zone, B - 10 * MINUTE, 10)] : [];
-      await setUnitWindows(admin, { unitId: u.id, windows: [...own, ruleAt(u.zone, start, 60)] });
+      await setWindows(admin, { unitId: u.id, windows: [...own, ruleAt(u.zone, start, 60)] });
     };
 
     // The production server, with its engine ticker.
@@ -269,9 +269,9 @@ export async function runSimulation(o: SimOptions): Promise<SimResult> {
     const deferralSamples = new Map<Blocker, number>();
     const deferredDevices = new Map<Blocker, Set<number>>();
     const sampleGate = async () => {
-      const rows = await queryRows<{ id: number; status: string; unit_id: number; time_zone: string; in_use: boolean | null; use_at: string | Date | null; action_id: number; rollout_id: number; max_concurrent: number; wave_state: WaveState }>(
+      const rows = await queryRows<{ id: number; status: string; unit_id: number; model_id: number; time_zone: string; in_use: boolean | null; use_at: string | Date | null; action_id: number; rollout_id: number; max_concurrent: number; wave_state: WaveState }>(
         db,
-        sql`SELECT * FROM (SELECT d.id, d.status, d.unit_id, u.time_zone, r.in_clinical_use AS in_use, r.clinical_use_at AS use_at, a.id AS action_id, a.rollout_id, ro.max_concurrent, w.state AS wave_state
+        sql`SELECT * FROM (SELECT d.id, d.status, d.unit_id, d.model_id, u.time_zone, r.in_clinical_use AS in_use, r.clinical_use_at AS use_at, a.id AS action_id, a.rollout_id, ro.max_concurrent, w.state AS wave_state
             FROM deployment_actions a JOIN devices d ON d.id = a.device_id JOIN units u ON u.id = d.unit_id
             JOIN rollouts ro ON ro.id = a.rollout_id JOIN rollout_waves w ON w.id = a.wave_id
             LEFT JOIN device_reports r ON r.device_id = d.id
@@ -282,7 +282,7 @@ export async function runSimulation(o: SimOptions): Promise<SimResult> {
         const blockers = await gateBlockers(
           db,
           {
-            status: r.status as "active", inClinicalUse: r.in_use, clinicalUseAt: r.use_at ? new Date(r.use_at) : null, unitId: r.unit_id, unitTimeZone: r.time_zone,
+            status: r.status as "active", inClinicalUse: r.in_use, clinicalUseAt: r.use_at ? new Date(r.use_at) : null, unitId: r.unit_id, modelId: r.model_id, unitTimeZone: r.time_zone,
             action: { id: r.action_id, state: "scheduled", rolloutId: r.rollout_id }, rollout: { state: "running", maxConcurrent: r.max_concurrent }, waveState: r.wave_state,
           },
           CLINICAL_USE_MAX_AGE_MS,

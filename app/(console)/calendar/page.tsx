@@ -4,7 +4,7 @@ import { AddBlackoutForm, RemoveBlackoutButton } from "@/components/calendar/bla
 import { blackoutOn, dayStrip, type Blackout } from "@/components/calendar/day-strip";
 import { toEditable } from "@/components/calendar/rules";
 import { DayHeader, DayStrip, nextWindowText, RuleList, StatusBadge, type UnitStatus } from "@/components/calendar/unit-row";
-import { WindowEditor } from "@/components/calendar/window-editor";
+import { WindowEditor, type WindowSets } from "@/components/calendar/window-editor";
 import { formatDateTime } from "@/components/format";
 import { StartFreezeButton } from "@/components/freeze/freeze-controls";
 import { TableHead } from "@/components/table";
@@ -20,6 +20,12 @@ export const metadata: Metadata = { title: "Maintenance calendar" };
 const DAYS = 7;
 
 type Params = Record<string, string | string[] | undefined>;
+
+/** Stored windows grouped into the sets the editor switches between (every model, or one model). */
+function editableSets(rows: { modelId: number | null; label: string | null; rrule: string; startsAt: string; durationMinutes: number }[]): WindowSets {
+  const keys = [...new Set(rows.map((r) => r.modelId))];
+  return keys.map((modelId) => ({ modelId, windows: rows.filter((r) => r.modelId === modelId).map(toEditable) }));
+}
 
 function formatDay(date: string): string {
   const [y, m, d] = date.split("-").map(Number) as [number, number, number];
@@ -129,6 +135,14 @@ export default async function CalendarPage({ searchParams }: { searchParams: Pro
               <div>
                 <h2 id={`site-${site.id}`} className="text-base font-semibold text-slate-900">{site.name}</h2>
                 {headerZone ? <p className="text-xs text-slate-600">{headerZone}</p> : null}
+                {canEdit && units[0] ? (
+                  <details className="mt-1">
+                    <summary className="link cursor-pointer text-sm">Site-wide windows<span className="sr-only"> of {site.name}</span></summary>
+                    <div className="mt-3">
+                      <WindowEditor scope={{ siteId: site.id }} ownerName={site.name} timeZone={units[0].timeZone} sets={editableSets(units[0].siteSets)} models={options.models} />
+                    </div>
+                  </details>
+                ) : null}
               </div>
               {units[0] ? <DayHeader days={units[0].strip} /> : null}
             </div>
@@ -142,6 +156,13 @@ export default async function CalendarPage({ searchParams }: { searchParams: Pro
                         <StatusBadge status={u.status} timeZone={u.timeZone} />
                       </div>
                       <RuleList windows={u.windows} timeZone={u.timeZone} />
+                      {u.fromSite ? <p className="text-xs text-slate-600">Site-wide windows (the unit has none of its own).</p> : null}
+                      {u.modelWindows.map((m) => (
+                        <div key={m.modelId} className="text-xs text-slate-700">
+                          <p className="font-medium">Only {m.model}:</p>
+                          <RuleList windows={m.windows} timeZone={u.timeZone} />
+                        </div>
+                      ))}
                       {u.windows.length && u.status.kind !== "open" ? <p className="text-xs text-slate-600">Next window: {u.nextText}</p> : null}
                     </div>
                     <DayStrip days={u.strip} unitName={u.name} showDates={u.timeZone !== headerZone} />
@@ -150,7 +171,7 @@ export default async function CalendarPage({ searchParams }: { searchParams: Pro
                     <details className="group mt-2">
                       <summary className="link cursor-pointer text-sm">Edit windows<span className="sr-only"> of {u.name}</span></summary>
                       <div className="mt-3">
-                        <WindowEditor unitId={u.id} unitName={u.name} timeZone={u.timeZone} initial={u.windows.map(toEditable)} />
+                        <WindowEditor scope={{ unitId: u.id }} ownerName={u.name} timeZone={u.timeZone} sets={editableSets(u.unitSets)} models={options.models} />
                       </div>
                     </details>
                   ) : null}

@@ -1,7 +1,6 @@
-import { eq, sql } from "drizzle-orm";
+import { sql } from "drizzle-orm";
 import type { Db } from "@/db/client";
 import { queryRows } from "@/db/client";
-import { maintenanceWindows } from "@/db/schema";
 import type { WindowRule } from "../safety/windows";
 
 export type DdiConfig = {
@@ -13,22 +12,51 @@ export type DdiConfig = {
   manifestKeyPem?: string;
 };
 
-// Unit windows change rarely and are read on every poll: cache them briefly per database.
+// Windows change rarely and are read on every poll: cache a unit's candidates (its own and its site's)
+// briefly per database, then pick the most specific set for the device's model.
 const WINDOW_TTL_MS = 10_000;
-const windowCache = new WeakMap<object, Map<number, { at: number; generation: number; rules: Promise<WindowRule[]> }>>();
+const windowCache = new WeakMap<object, Map<number, { at: number; generation: number; rows: Promise<ScopedWindow[]> }>>();
 let generation = 0;
 
-export function unitWindows(db: Db, unitId: number, now = Date.now()): Promise<WindowRule[]> {
+export type ScopedWindow = WindowRule & { label: string | null; unitId: number | null; modelId: number | null };
+
+/** The windows a device of `modelId` in `unitId` follows (see `pickWindows`). */
+export async function deviceWindows(db: Db, unitId: number, modelId: number, now = Date.now()): Promise<WindowRule[]> {
   let perDb = windowCache.get(db);
   if (!perDb) windowCache.set(db, (perDb = new Map()));
-  const hit = perDb.get(unitId);
-  if (hit && hit.generation === generation && now - hit.at < WINDOW_TTL_MS) return hit.rules;
-  const rules = db
-    .select({ rrule: maintenanceWindows.rrule, startsAt: maintenanceWindows.startsAt, durationMinutes: maintenanceWindows.durationMinutes })
-    .from(maintenanceWindows)
-    .where(eq(maintenanceWindows.unitId, unitId));
-  perDb.set(unitId, { at: now, generation, rules });
-  return rules;
+  let hit = perDb.get(unitId);
+  if (!hit || hit.generation !== generation || now - hit.at >= WINDOW_TTL_MS) {
+    hit = { at: now, generation, rows: windowsAround(db, unitId) };
+    perDb.set(unitId, hit);
+  }
+  return pickWindows(await hit.rows, modelId);
+}
+
+/** A unit's own windows and its site's, every model. */
+export function windowsAround(db: Db, unitId: number): Promise<ScopedWindow[]> {
+  return queryRows<ScopedWindow>(
+    db,
+    sql`SELECT w.rrule, w.starts_at AS "startsAt", w.duration_minutes AS "durationMinutes", w.label, w.unit_id AS "unitId", w.model_id AS "modelId"
+        FROM maintenance_windows w, units u
+        WHERE u.id = ${unitId} AND (w.unit_id = u.id OR w.site_id = u.site_id)
+        ORDER BY w.id`,
+  );
+}
+
+/**
+ * The most specific set that has any window wins: the unit's windows for this model, else the unit's
+ * windows for every model, else the site's for this model, else the site's for every model. So a unit
+ * can keep its own night window while the rest of the site follows the site's, and a ventilator model
+ * can be narrowed to a window of its own.
+ */
+export function pickWindows<W extends { unitId: number | null; modelId: number | null }>(rows: W[], modelId: number): W[] {
+  const tiers = [
+    rows.filter((w) => w.unitId !== null && w.modelId === modelId),
+    rows.filter((w) => w.unitId !== null && w.modelId === null),
+    rows.filter((w) => w.unitId === null && w.modelId === modelId),
+    rows.filter((w) => w.unitId === null && w.modelId === null),
+  ];
+  return tiers.find((t) => t.length > 0) ?? [];
 }
 
 export type BlackoutDays = { startsOn: string; endsOn: string };

@@ -1,7 +1,8 @@
 import { and, eq, inArray, isNull } from "drizzle-orm";
 import { z } from "zod";
-import { deploymentActions, deviceCredentials, deviceReports, devices, maintenanceWindows, rolloutWaves, rollouts, units } from "@/db/schema";
+import { deploymentActions, deviceCredentials, deviceReports, devices, rolloutWaves, rollouts, units } from "@/db/schema";
 import { OPEN_ACTION_STATES } from "@/lib/domain";
+import { pickWindows, windowsAround } from "../ddi/context";
 import { NotFoundError } from "../errors";
 import { query } from "../operation";
 import { gateBlockers } from "../safety/gate-facts";
@@ -10,8 +11,8 @@ import { upcomingWindows } from "../safety/windows";
 import { RowId } from "@/lib/validation/ids";
 
 /**
- * What the device page shows about updates: its credential, what it last reported, its unit's next
- * windows and — through the same install gate the protocol uses — whether it could install right now.
+ * What the device page shows about updates: its credential, what it last reported, the next windows it
+ * follows and — through the same install gate the protocol uses — whether it could install right now.
  */
 export const deviceUpdateStatus = query({
   name: "devices.update_status",
@@ -22,6 +23,7 @@ export const deviceUpdateStatus = query({
       .select({
         status: devices.status,
         unitId: devices.unitId,
+        modelId: devices.modelId,
         timeZone: units.timeZone,
         attributes: deviceReports.attributes,
         attributesAt: deviceReports.attributesAt,
@@ -42,7 +44,7 @@ export const deviceUpdateStatus = query({
       .leftJoin(rolloutWaves, eq(rolloutWaves.id, deploymentActions.waveId))
       .where(eq(devices.id, input.deviceId));
     if (!row) throw new NotFoundError("This device does not exist.");
-    const windows = await db.select().from(maintenanceWindows).where(eq(maintenanceWindows.unitId, row.unitId));
+    const windows = pickWindows(await windowsAround(db, row.unitId), row.modelId);
     const now = new Date();
     const blockers: Blocker[] = await gateBlockers(db, { ...row, unitTimeZone: row.timeZone }, input.clinicalUseMaxAgeMinutes * 60_000, now);
     return {

@@ -4,6 +4,7 @@ import { queryRows } from "@/db/client";
 import { auditEvents, blackouts, deviceModels, freezes, maintenanceWindows, releases, rolloutWaves, rollouts, sites, units, users } from "@/db/schema";
 import { RolloutRef } from "@/lib/validation/rollouts";
 import { RowId } from "@/lib/validation/ids";
+import { pickWindows } from "../ddi/context";
 import { NotFoundError } from "../errors";
 import { query } from "../operation";
 import { upcomingWindows } from "../safety/windows";
@@ -140,7 +141,12 @@ export const activeFreeze = query({
   },
 });
 
-/** Each unit's next maintenance windows (in its own time zone) and blackout days, for the calendar page. */
+const NO_MODEL = -1;
+
+/**
+ * Each unit's windows for the calendar: the set its devices follow (its own, else its site's), the
+ * model-specific sets that override it, and the editable sets of the unit and of its site.
+ */
 export const maintenanceCalendar = query({
   name: "windows.calendar",
   permission: "rollouts.read",
@@ -152,16 +158,31 @@ export const maintenanceCalendar = query({
       .innerJoin(sites, eq(sites.id, units.siteId))
       .where(input.siteId ? eq(units.siteId, input.siteId) : undefined)
       .orderBy(asc(sites.name), asc(units.name));
-    const ids = unitRows.map((u) => u.id);
-    const windows = ids.length ? await db.select().from(maintenanceWindows).where(inArray(maintenanceWindows.unitId, ids)) : [];
+    const siteIds = [...new Set(unitRows.map((u) => u.siteId))];
+    const windows = siteIds.length
+      ? await db
+          .select()
+          .from(maintenanceWindows)
+          .where(sql`${maintenanceWindows.siteId} IN ${siteIds} OR ${maintenanceWindows.unitId} IN (SELECT id FROM units WHERE site_id IN ${siteIds})`)
+          .orderBy(asc(maintenanceWindows.id))
+      : [];
+    const modelNames = new Map((await db.select({ id: deviceModels.id, name: deviceModels.name }).from(deviceModels)).map((m) => [m.id, m.name]));
     const days = await db.select().from(blackouts).where(sql`${blackouts.endsOn} >= current_date - 1`).orderBy(asc(blackouts.startsOn));
     const now = new Date();
+    const rule = (w: (typeof windows)[number]) => ({ label: w.label, rrule: w.rrule, startsAt: w.startsAt, durationMinutes: w.durationMinutes, modelId: w.modelId });
     return unitRows.map((u) => {
-      const own = windows.filter((w) => w.unitId === u.id);
+      const around = windows.filter((w) => w.unitId === u.id || w.siteId === u.siteId);
+      // Devices of a model without windows of its own follow these.
+      const general = pickWindows(around, NO_MODEL);
+      const models = [...new Set(around.flatMap((w) => (w.modelId === null ? [] : [w.modelId])))];
       return {
         ...u,
-        windows: own.map((w) => ({ label: w.label, rrule: w.rrule, startsAt: w.startsAt, durationMinutes: w.durationMinutes })),
-        next: upcomingWindows(own, u.timeZone, now, input.count),
+        windows: general.map(rule),
+        fromSite: general.length > 0 && general[0]!.unitId === null,
+        unitSets: around.filter((w) => w.unitId === u.id).map(rule),
+        siteSets: around.filter((w) => w.siteId === u.siteId).map(rule),
+        modelWindows: models.map((id) => ({ modelId: id, model: modelNames.get(id) ?? `Model ${id}`, windows: pickWindows(around, id).map(rule) })),
+        next: upcomingWindows(general, u.timeZone, now, input.count),
         blackouts: days.filter((b) => b.unitId === u.id || (b.unitId === null && (b.siteId === u.siteId || b.siteId === null))),
       };
     });

@@ -2,7 +2,7 @@ import { and, eq, inArray, sql } from "drizzle-orm";
 import type { Db } from "@/db/client";
 import { deploymentActions } from "@/db/schema";
 import type { ActionState, DeviceStatus, RolloutState, WaveState } from "@/lib/domain";
-import { freezeActive, unitBlackouts, unitWindows } from "../ddi/context";
+import { deviceWindows, freezeActive, unitBlackouts } from "../ddi/context";
 import { installBlockers, type Blocker, type GateFacts } from "./install-gate";
 
 /** What is known about a device and its open update when the gate is asked. */
@@ -11,6 +11,7 @@ export type GateSubject = {
   inClinicalUse: boolean | null;
   clinicalUseAt: Date | null;
   unitId: number;
+  modelId: number;
   unitTimeZone: string;
   action: { id: number | null; state: ActionState | null; rolloutId: number | null } | null;
   rollout: { state: RolloutState | null; maxConcurrent: number | null } | null;
@@ -27,7 +28,7 @@ const UPDATING: ActionState[] = ["downloading", "downloaded", "installing"];
 export async function gateFacts(db: Db, s: GateSubject, clinicalUseMaxAgeMs: number, now = new Date(), freezeMaxAgeMs?: number): Promise<GateFacts> {
   const inRollout = s.action?.rolloutId != null;
   const [windows, blackouts, frozen, rateLimited] = await Promise.all([
-    unitWindows(db, s.unitId, now.getTime()),
+    deviceWindows(db, s.unitId, s.modelId, now.getTime()),
     unitBlackouts(db, s.unitId, now.getTime()),
     freezeActive(db, now.getTime(), freezeMaxAgeMs),
     inRollout && s.action?.state === "scheduled" ? atCapacity(db, s.action.rolloutId!, s.rollout?.maxConcurrent ?? 0) : false,
