@@ -165,8 +165,6 @@ export function RolloutWizard({
   const siteName = useMemo(() => new Map(sites.map((s) => [s.id, s.name])), [sites]);
   const unitLabel = useMemo(() => new Map(units.map((u) => [u.id, `${siteName.get(u.siteId) ?? ""} · ${u.name}`])), [units, siteName]);
 
-  const explicitIds = splitList(explicit);
-  const badIds = explicitIds.filter((s) => !/^\d+$/.test(s));
   const filter = useMemo(
     () => ({
       releaseId: release.id,
@@ -175,7 +173,7 @@ export function RolloutWizard({
       siteIds: siteIds.length ? siteIds : undefined,
       unitIds: unitIds.length ? unitIds : undefined,
       currentVersions: splitList(versions).length ? splitList(versions) : undefined,
-      deviceIds: explicit.trim() && splitList(explicit).every((s) => /^\d+$/.test(s)) ? splitList(explicit).map(Number) : undefined,
+      serials: splitList(explicit).length ? splitList(explicit) : undefined,
       offlineDays: Number.isFinite(offlineDays) ? offlineDays : 7,
     }),
     [release.id, modelIds, hardware, siteIds, unitIds, versions, explicit, offlineDays],
@@ -222,7 +220,8 @@ export function RolloutWizard({
 
   const problems: string[] = [];
   if (preview && preview.targets === 0) problems.push("No device can take this release with these choices. Widen the selection; the report shows why devices are left out.");
-  if (badIds.length) problems.push(`The explicit list takes device ids (numbers) only: ${badIds.slice(0, 3).join(", ")}${badIds.length > 3 ? " …" : ""} is not one.`);
+  const unknown = preview?.unknownSerials ?? [];
+  if (unknown.length) problems.push(`No device has the serial number${unknown.length > 1 ? "s" : ""} ${unknown.slice(0, 3).join(", ")}${unknown.length > 3 ? ` and ${unknown.length - 3} more` : ""}. Check the list.`);
   waves.forEach((w, i) => {
     if (w.kind === "lab" && preview && preview.sandbox === 0) problems.push(`“${w.name}”: none of the chosen devices is a lab (sandbox) device. Remove the lab wave.`);
     if (w.kind === "pilot" && w.pilotMode === "units" && w.unitIds.length === 0) problems.push(`“${w.name}”: choose the pilot units.`);
@@ -331,9 +330,9 @@ export function RolloutWizard({
               <input id="current-versions" className="input" value={versions} onChange={(e) => setVersions(e.target.value)} placeholder="e.g. 4.2.0, 4.2.3 (empty: any)" />
             </div>
             <div>
-              <label htmlFor="device-ids" className="label">Only these devices (ids)</label>
-              <textarea id="device-ids" rows={2} className="input font-mono" value={explicit} onChange={(e) => setExplicit(e.target.value)} placeholder="e.g. 12, 48, 301 (empty: all that match)" aria-describedby="device-ids-help" />
-              <p id="device-ids-help" className="mt-1 text-xs text-slate-600">The number at the end of a device page’s address (/inventory/<span className="font-mono">id</span>).</p>
+              <label htmlFor="device-serials" className="label">Only these devices (serial numbers)</label>
+              <textarea id="device-serials" rows={2} className="input font-mono" value={explicit} onChange={(e) => setExplicit(e.target.value)} placeholder="e.g. MFP4-00012, MFP4-00048 (empty: all that match)" aria-describedby="device-serials-help" />
+              <p id="device-serials-help" className="mt-1 text-xs text-slate-600">Separated by commas, spaces or new lines, as printed on the device label.</p>
             </div>
             <NumberField id="offline-days" label="Leave out devices silent for more than" value={offlineDays} onChange={setOfflineDays} min={1} max={365} suffix="days" />
           </div>

@@ -15,6 +15,8 @@ export const TargetFilter = z
     unitIds: ids("unit"),
     currentVersions: z.array(z.string().trim().min(1).max(40)).max(100).optional(),
     deviceIds: ids("device", 50_000),
+    /** Serial numbers, as printed on the device (what biomed staff have at hand). */
+    serials: z.array(z.string().trim().min(1).max(80)).max(5_000).optional(),
     /** Devices silent for longer than this are left out (they cannot be trusted to report clinical use). */
     offlineDays: z.coerce.number().int().min(1).max(365).default(7),
   })

@@ -71,6 +71,7 @@ describe("The compatibility report (rollouts.preview)", () => {
       sandbox: 1,
       excluded: { wrong_model: 1, wrong_hardware: 2, below_floor: 1, not_active: 2, offline_too_long: 2, open_update: 1, in_other_rollout: 0, already_installed: 1 },
       perUnit: [{ unitId: unit.unit.id, devices: 2 }],
+      unknownSerials: [],
     });
     // The model filter defaults to the release's model; a longer offline allowance takes the month-old device.
     expect((await previewTargets(w.biomed, { releaseId: release.release.id, unitIds: [unit.unit.id] })).selected).toBe(11);
@@ -93,6 +94,17 @@ describe("The compatibility report (rollouts.preview)", () => {
 });
 
 describe("Creating a rollout: refusals leave nothing behind", () => {
+  it("ROL-01: an explicit list of serial numbers narrows the targets, and serials that match no device are named", async () => {
+    const unit = await addUnit(w, home);
+    const members = await enrol(w, unit, 3);
+    const [a, b] = members.map((m) => m.device.serial);
+    const preview = await previewTargets(w.biomed, { releaseId: release.release.id, unitIds: [unit.unit.id], serials: [a!, b!, "NO-SUCH-SERIAL", a!] });
+    expect(preview).toMatchObject({ selected: 2, targets: 2, unknownSerials: ["NO-SUCH-SERIAL"] });
+    const rollout = await createRollout(w.admin, { name: "By serial", filter: { releaseId: release.release.id, serials: [b!] }, waves: [wave("general")] });
+    const detail = await rolloutDetail(w.admin, { rolloutId: rollout.id });
+    expect(detail.progress.devices).toBe(1);
+  });
+
   it("UPD-04: a release that is not approved is refused (409) for preview and creation", async () => {
     const withdrawn = await createRelease(w, home.model.id);
     await withdrawRelease(w.admin, { releaseId: withdrawn.release.id, password: TEST_PASSWORD, reason: "Vendor notice" });
@@ -182,7 +194,7 @@ describe("What the console reads about rollouts", () => {
     const calendar = await maintenanceCalendar(w.biomed, { siteId: unit.unit.siteId, count: 3 });
     const row = calendar.find((u) => u.id === unit.unit.id)!;
     expect(row.timeZone).toBe("Europe/Berlin");
-    expect(row.windows).toEqual([{ label: null, ...ALWAYS_OPEN }]);
+    expect(row.windows).toEqual([{ label: null, modelId: null, ...ALWAYS_OPEN }]);
     expect(row.next).toHaveLength(3);
     expect(row.blackouts.map((b) => [b.startsOn, b.endsOn, b.reason])).toEqual([["2099-12-24", "2099-12-26", "Holidays"]]);
     expect(await activeFreeze(w.biomed, {})).toBeNull();

@@ -20,7 +20,7 @@ let other: { id: number };
 
 beforeAll(async () => {
   ({ w, home, release } = await openRolloutWorld());
-  [other] = await w.db.insert(deviceModels).values({ manufacturerId: home.model.manufacturerId, name: unique("Monitor "), deviceType: "Monitor", deviceClass: "II", criticality: "other", updateMinutes: 5 }).returning();
+  other = (await w.db.insert(deviceModels).values({ manufacturerId: home.model.manufacturerId, name: unique("Monitor "), deviceType: "Monitor", deviceClass: "II", criticality: "other", updateMinutes: 5 }).returning())[0]!;
 });
 afterAll(() => closeWorld(w));
 
@@ -67,7 +67,7 @@ describe("ROL-04 windows per site and per model", () => {
     const theirs = await freshSite();
     const n = await oneDeviceRollout(theirs);
     await setWindows(w.admin, { unitId: theirs.unit.id, windows: [ALWAYS_OPEN] });
-    await setWindows(w.admin, { unitId: theirs.unit.id, modelId: other!.id, windows: [closedWindow("UTC")] });
+    await setWindows(w.admin, { unitId: theirs.unit.id, modelId: other.id, windows: [closedWindow("UTC")] });
     await expectOffered(w, n, "only another model's window is closed");
   });
 
@@ -100,9 +100,9 @@ describe("ROL-04 windows per site and per model", () => {
     const place = await freshSite();
     await setWindows(w.admin, { unitId: place.unit.id, windows: [ALWAYS_OPEN] });
     const hw = await auditHighWater(w.db);
-    await setWindows(w.admin, { unitId: place.unit.id, modelId: other!.id, windows: [closedWindow("UTC")] });
+    await setWindows(w.admin, { unitId: place.unit.id, modelId: other.id, windows: [closedWindow("UTC")] });
     const [row] = await auditRowsAfter(w.db, hw);
-    expect(row).toMatchObject({ action: "unit.windows_set", entityId: String(place.unit.id), after: { modelId: other!.id } });
+    expect(row).toMatchObject({ action: "unit.windows_set", entityId: String(place.unit.id), after: { modelId: other.id } });
     await setWindows(w.admin, { siteId: place.unit.siteId, windows: [ALWAYS_OPEN] });
     const [, siteRow] = await auditRowsAfter(w.db, hw);
     expect(siteRow).toMatchObject({ action: "site.windows_set", entityType: "site", entityId: String(place.unit.siteId) });

@@ -61,8 +61,17 @@ export async function candidates(db: Db, release: Release, f: z.output<typeof Ta
           ${anyOf(sql`d.unit_id`, f.unitIds, "int")}
           ${anyOf(sql`d.firmware_version`, f.currentVersions, "text")}
           ${anyOf(sql`d.id`, f.deviceIds, "int")}
+          ${anyOf(sql`d.serial`, f.serials, "text")}
         ORDER BY d.id`,
   );
+}
+
+/** Listed serial numbers that match no device at all (typos show up before anything is created). */
+async function unknownSerials(db: Db, serials: string[] | undefined): Promise<string[]> {
+  if (!serials?.length) return [];
+  const known = await queryRows<{ serial: string }>(db, sql`SELECT serial FROM devices WHERE serial = ANY(${sql.param(serials)}::text[])`);
+  const found = new Set(known.map((k) => k.serial));
+  return [...new Set(serials.filter((s) => !found.has(s)))];
 }
 
 /** The wizard's live count and compatibility report, before anything is created. */
@@ -79,6 +88,7 @@ export const previewTargets = query({
     const perUnit = new Map<number, number>();
     for (const t of targets) perUnit.set(t.unit_id, (perUnit.get(t.unit_id) ?? 0) + 1);
     return {
+      unknownSerials: await unknownSerials(db, input.serials),
       selected: all.length,
       targets: targets.length,
       sandbox: targets.filter((t) => t.sandbox).length,
