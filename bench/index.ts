@@ -16,10 +16,11 @@ import { parseArgs } from "node:util";
 import { ddiPoll } from "./ddi-poll";
 import { inventory } from "./inventory";
 import { rollout, rolloutSim } from "./rollout";
+import { telemetry } from "./telemetry";
 import { DbLease, DEFAULT_PG_URL, fmtMs, fmtRatio, table, type BenchModule, type DbKind, type ModuleResult } from "./lib";
 
-/** In run order. Later: "telemetry". `rollout-sim` runs only when asked for by name (--only rollout-sim). */
-const MODULES: BenchModule[] = [inventory, ddiPoll, rollout, rolloutSim];
+/** In run order. `rollout-sim` runs only when asked for by name (--only rollout-sim). */
+const MODULES: BenchModule[] = [inventory, ddiPoll, rollout, telemetry, rolloutSim];
 
 const { values: args } = parseArgs({
   options: {

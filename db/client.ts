@@ -28,6 +28,9 @@ async function openPostgres(url: string): Promise<DbHandle> {
   const { drizzle } = await import("drizzle-orm/node-postgres");
   const { migrate } = await import("drizzle-orm/node-postgres/migrator");
   const pool = new Pool({ connectionString: url, max: Number(process.env.PG_POOL_MAX ?? 10) });
+  // An idle connection the server drops (restart, failover, a terminated backend) must not crash the
+  // process: the pool discards it and opens a new one when needed.
+  pool.on("error", (err) => console.error(`[corridor] idle database connection lost: ${err.message}`));
   const db = drizzle(pool, { schema });
   // Several app instances may start together; only one may migrate at a time.
   const client = await pool.connect();

@@ -139,7 +139,7 @@ export type WaveState = (typeof WAVE_STATES)[number];
 
 /** Where an incident came from: the engine, a device, a clinician, or a person by hand. */
 export const INCIDENT_SOURCES = [
-  "failure_rate", "health_regression", "device_verification", "credential_abuse", "security_event", "problem_report", "manual",
+  "failure_rate", "health_regression", "device_verification", "credential_abuse", "security_event", "device_malfunction", "problem_report", "manual",
 ] as const;
 export type IncidentSource = (typeof INCIDENT_SOURCES)[number];
 
@@ -149,6 +149,7 @@ export const INCIDENT_SOURCE_LABELS: Record<IncidentSource, string> = {
   device_verification: "Device refused a package",
   credential_abuse: "Device credential abuse",
   security_event: "Device security event",
+  device_malfunction: "Device malfunction",
   problem_report: "Clinician problem report",
   manual: "Opened by hand",
 };
@@ -178,4 +179,16 @@ export const HEALTH_METRIC_LABELS: Record<HealthMetric, string> = {
   power_draw: "Power draw (W)",
   battery_drain: "Battery drain (% per hour)",
   error_codes: "Error codes per hour",
+};
+
+/** Where a device stands against its model's end-of-support date (ROL-12). */
+export const EOS_STATES = ["past_eos", "eos_within_90d", "eos_within_12m", "supported", "eos_unknown"] as const;
+export type EosState = (typeof EOS_STATES)[number];
+
+export const EOS_STATE_LABELS: Record<EosState, string> = {
+  past_eos: "Past end of support",
+  eos_within_90d: "Ends within 90 days",
+  eos_within_12m: "Ends within 12 months",
+  supported: "Supported beyond 12 months",
+  eos_unknown: "No end-of-support date",
 };

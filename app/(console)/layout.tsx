@@ -1,6 +1,7 @@
 import { FreezeBanner } from "@/components/freeze/freeze-banner";
 import { StartFreezeButton } from "@/components/freeze/freeze-controls";
 import { NavLinks } from "@/components/nav-links";
+import { NotificationBell } from "@/components/notifications/bell";
 import { logoutAction } from "@/lib/actions/auth";
 import { can } from "@/lib/auth/permissions";
 import { requestCtx, requireUser } from "@/lib/auth/session";
@@ -20,6 +21,7 @@ export default async function ConsoleLayout({ children }: { children: React.Reac
       <aside className="flex w-56 shrink-0 print:hidden flex-col bg-brand-800 px-3 py-5 text-white">
         <p className="px-3 text-xl font-semibold tracking-tight">Corridor</p>
         <p className="mb-6 px-3 text-xs text-brand-100">{env.demo ? "Demo hospital" : "Clinical engineering"}</p>
+        {can(user.role, "notifications.read") ? <div className="mb-4"><NotificationBell /></div> : null}
         <nav aria-label="Main">
           <NavLinks items={items} />
         </nav>

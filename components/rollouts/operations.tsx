@@ -5,13 +5,25 @@ import { useEffect } from "react";
 import { FieldError } from "@/components/releases/field-error";
 import { useFormAction } from "@/components/releases/use-form-action";
 import { FormMessage } from "@/components/ui";
-import { cancelRolloutAction, goAheadAction, haltAllRolloutsAction, pauseRolloutAction, resumeRolloutAction, retryFailedAction, revertRolloutAction } from "@/lib/actions/rollouts";
+import {
+  cancelRolloutAction, goAheadAction, haltAllRolloutsAction, pauseRolloutAction, requestDowngradeAction, resumeRolloutAction, retryFailedAction, revertRolloutAction, signDowngradeAction,
+} from "@/lib/actions/rollouts";
 
 function ReasonField({ id, label, placeholder, error }: { id: string; label: string; placeholder: string; error?: string }) {
   return (
     <div>
       <label htmlFor={id} className="label">{label}</label>
       <input id={id} name="reason" required maxLength={500} className="input" placeholder={placeholder} aria-describedby={error ? `${id}-error` : undefined} />
+      <FieldError id={id} message={error} />
+    </div>
+  );
+}
+
+function PasswordField({ id, error }: { id: string; error?: string }) {
+  return (
+    <div className="max-w-sm">
+      <label htmlFor={id} className="label">Your password</label>
+      <input id={id} name="password" type="password" autoComplete="current-password" required className="input" aria-describedby={error ? `${id}-error` : undefined} />
       <FieldError id={id} message={error} />
     </div>
   );
@@ -94,6 +106,52 @@ export function RevertForm({ rolloutId, updated, releases }: { rolloutId: number
   );
 }
 
+/**
+ * Asks for a downgrade exception (UPD-04): the devices above the chosen release's security floor go back
+ * to it only after a second person signs too. The requester's signature is the first.
+ */
+export function DowngradeRequestForm({ rolloutId, releases, printedName }: { rolloutId: number; releases: { id: number; version: string; securityVersion: number }[]; printedName: string }) {
+  const { state, onSubmit, pending, fieldError } = useFormAction(requestDowngradeAction);
+  if (releases.length === 0) return <p className="text-sm text-slate-700">No other approved release of this model to go back to.</p>;
+  return (
+    <form onSubmit={onSubmit} className="space-y-3" aria-label="Request a downgrade exception" data-testid="downgrade-request-form">
+      <input type="hidden" name="rolloutId" value={rolloutId} />
+      <p className="text-sm text-slate-700">
+        For safety reasons only. The updated devices now above the chosen release&apos;s security version get it back with new signed metadata; a second person must sign before anything is sent. Your signature (<span className="font-medium">{printedName}</span>) is the first.
+      </p>
+      <div>
+        <label htmlFor="downgrade-release" className="label">Go back to</label>
+        <select id="downgrade-release" name="releaseId" required className="input">
+          {releases.map((r) => <option key={r.id} value={r.id}>{r.version} (security version {r.securityVersion})</option>)}
+        </select>
+      </div>
+      <div>
+        <label htmlFor="downgrade-reason" className="label">Safety reason</label>
+        <textarea id="downgrade-reason" name="safetyReason" required rows={3} maxLength={1000} className="input" placeholder="e.g. alarm tones inaudible after the update; the vendor confirms the older version is safe" aria-describedby={fieldError("safetyReason") ? "downgrade-reason-error" : undefined} />
+        <FieldError id="downgrade-reason" message={fieldError("safetyReason")} />
+      </div>
+      <PasswordField id="downgrade-request-password" error={fieldError("password")} />
+      <FormMessage ok={state.ok} message={state.message} />
+      <button type="submit" className="btn-danger" disabled={pending}>{pending ? "Signing…" : "Sign and request the downgrade"}</button>
+    </form>
+  );
+}
+
+export function DowngradeSignForm({ rolloutId, exceptionId, printedName }: { rolloutId: number; exceptionId: number; printedName: string }) {
+  const { state, onSubmit, pending, fieldError } = useFormAction(signDowngradeAction);
+  const id = `downgrade-sign-password-${exceptionId}`;
+  return (
+    <form onSubmit={onSubmit} className="mt-2 space-y-3" aria-label="Sign the downgrade exception" data-testid="downgrade-sign-form">
+      <input type="hidden" name="rolloutId" value={rolloutId} />
+      <input type="hidden" name="exceptionId" value={exceptionId} />
+      <p className="text-sm text-slate-700">Your signature (<span className="font-medium">{printedName}</span>) as the second person starts the downgrade, through the same windows and clinical-use checks.</p>
+      <PasswordField id={id} error={fieldError("password")} />
+      <FormMessage ok={state.ok} message={state.message} />
+      <button type="submit" className="btn-danger" disabled={pending}>{pending ? "Signing…" : "Sign as second person"}</button>
+    </form>
+  );
+}
+
 export function HaltAllForm() {
   const { state, onSubmit, pending, fieldError, formRef } = useFormAction(haltAllRolloutsAction, { resetOnSuccess: true });
   return (
@@ -118,11 +176,7 @@ export function GoAheadForm({ rolloutId, waveId, waveName, printedName }: { roll
       <p className="text-sm text-amber-950">
         Your signature (<span className="font-medium">{printedName}</span>) records that you allow “{waveName}” to start once its other gates pass. It is a legally binding electronic signature.
       </p>
-      <div className="max-w-sm">
-        <label htmlFor={id} className="label">Your password</label>
-        <input id={id} name="password" type="password" autoComplete="current-password" required className="input" aria-describedby={fieldError("password") ? `${id}-error` : undefined} />
-        <FieldError id={id} message={fieldError("password")} />
-      </div>
+      <PasswordField id={id} error={fieldError("password")} />
       <FormMessage ok={state.ok} message={state.message} />
       <button type="submit" className="btn-primary" disabled={pending}>{pending ? "Signing…" : "Sign the go-ahead"}</button>
     </form>

@@ -1,5 +1,5 @@
 CREATE TYPE "public"."incident_severity" AS ENUM('low', 'medium', 'high', 'critical');--> statement-breakpoint
-CREATE TYPE "public"."incident_source" AS ENUM('failure_rate', 'health_regression', 'device_verification', 'credential_abuse', 'security_event', 'problem_report', 'manual');--> statement-breakpoint
+CREATE TYPE "public"."incident_source" AS ENUM('failure_rate', 'health_regression', 'device_verification', 'credential_abuse', 'security_event', 'device_malfunction', 'problem_report', 'manual');--> statement-breakpoint
 CREATE TYPE "public"."incident_status" AS ENUM('triage', 'contained', 'resolved', 'lessons_learned');--> statement-breakpoint
 CREATE TABLE "downgrade_exceptions" (
 	"id" integer PRIMARY KEY GENERATED ALWAYS AS IDENTITY (sequence name "downgrade_exceptions_id_seq" INCREMENT BY 1 MINVALUE 1 MAXVALUE 2147483647 START WITH 1 CACHE 1),
@@ -109,6 +109,7 @@ ALTER TABLE "deployment_actions" ADD COLUMN "security_counter" integer;--> state
 ALTER TABLE "maintenance_windows" ADD COLUMN "site_id" integer;--> statement-breakpoint
 ALTER TABLE "maintenance_windows" ADD COLUMN "model_id" integer;--> statement-breakpoint
 ALTER TABLE "rollouts" ADD COLUMN "downgrade_exception_id" integer;--> statement-breakpoint
+ALTER TABLE "rollouts" ADD COLUMN "health_checked_at" timestamp with time zone;--> statement-breakpoint
 ALTER TABLE "downgrade_exceptions" ADD CONSTRAINT "downgrade_exceptions_rollout_id_rollouts_id_fk" FOREIGN KEY ("rollout_id") REFERENCES "public"."rollouts"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "downgrade_exceptions" ADD CONSTRAINT "downgrade_exceptions_release_id_releases_id_fk" FOREIGN KEY ("release_id") REFERENCES "public"."releases"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "downgrade_exceptions" ADD CONSTRAINT "downgrade_exceptions_requested_by_users_id_fk" FOREIGN KEY ("requested_by") REFERENCES "public"."users"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
@@ -132,6 +133,7 @@ CREATE INDEX "incidents_escalation_idx" ON "incidents" USING btree ("escalation_
 CREATE UNIQUE INDEX "incidents_open_source_key" ON "incidents" USING btree ("source_key") WHERE status in ('triage','contained') and source_key is not null;--> statement-breakpoint
 CREATE INDEX "notifications_user_idx" ON "notifications" USING btree ("user_id","id");--> statement-breakpoint
 CREATE INDEX "telemetry_hourly_model_hour_idx" ON "telemetry_hourly" USING btree ("model_id","hour");--> statement-breakpoint
+CREATE INDEX "telemetry_hourly_hour_brin" ON "telemetry_hourly" USING brin ("hour");--> statement-breakpoint
 CREATE INDEX "webhook_deliveries_pending_idx" ON "webhook_deliveries" USING btree ("delivered","next_attempt_at");--> statement-breakpoint
 ALTER TABLE "maintenance_windows" ADD CONSTRAINT "maintenance_windows_site_id_sites_id_fk" FOREIGN KEY ("site_id") REFERENCES "public"."sites"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "maintenance_windows" ADD CONSTRAINT "maintenance_windows_model_id_device_models_id_fk" FOREIGN KEY ("model_id") REFERENCES "public"."device_models"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint

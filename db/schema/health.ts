@@ -29,7 +29,12 @@ export const telemetryHourly = pgTable(
     reboots: integer("reboots").notNull().default(0),
     errorCodes: integer("error_codes").notNull().default(0),
   },
-  (t) => [primaryKey({ columns: [t.deviceId, t.hour] }), index("telemetry_hourly_model_hour_idx").on(t.modelId, t.hour)],
+  (t) => [
+    primaryKey({ columns: [t.deviceId, t.hour] }),
+    index("telemetry_hourly_model_hour_idx").on(t.modelId, t.hour),
+    // Retention prunes by hour alone.
+    index("telemetry_hourly_hour_brin").using("brin", t.hour),
+  ],
 );
 
 // Settings an administrator tunes (telemetry retention, regression thresholds, escalation deadlines,

@@ -27,6 +27,8 @@ export const rollouts = pgTable(
     maxConcurrent: integer("max_concurrent").notNull().default(50),
     /** Set on the rollout a signed downgrade exception created: its devices may go below their floor. */
     downgradeExceptionId: integer("downgrade_exception_id"),
+    /** When the engine last compared updated with not-yet-updated devices' health (it does so every few minutes). */
+    healthCheckedAt: timestamp("health_checked_at", { withTimezone: true }),
     createdBy: integer("created_by").references(() => users.id),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),

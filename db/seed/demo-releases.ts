@@ -16,6 +16,7 @@ import { createRng } from "@/lib/random";
 import { buildCycloneDx, DEMO_SBOM_COMPONENTS, type CycloneDxComponentInput } from "./cyclonedx";
 import { governedRelease, publicKeyPem, signDetached, type GovernedReleaseSpec } from "./governed-release";
 import { MODELS } from "./demo";
+import { seedDemoTelemetry } from "./telemetry";
 
 // Demo only: releases taken through the real governed path (vendor-signed package, SBOM, evidence, two
 // electronic approvals), so every page has something true to show. Newer releases are assigned to the
@@ -124,6 +125,7 @@ export async function seedDemoReleases(db: Db, opts: { artifactDir: string; pass
     released.push(release);
   }
 
+  await seedDemoTelemetry(db);
   const vendorKey = [...keys.entries()].find(([id]) => id === vendorMakerId)?.[1];
   if (vendorKey) writeVendorKit(path.join(opts.artifactDir, "..", "demo-vendor"), vendorKey);
   await recordAudit(db, systemActor("demo-seed"), undefined, { action: "demo.seed_releases", entityType: "system", after: { releases: released.length, assigned } });

@@ -3,6 +3,7 @@
 import { revalidatePath } from "next/cache";
 import { createRollout } from "@/lib/services/rollouts/create";
 import { cancelRollout, goAheadWave, haltAllRollouts, pauseRollout, resumeRollout, retryFailed } from "@/lib/services/rollouts/operations";
+import { requestDowngrade, signDowngrade } from "@/lib/services/rollouts/downgrade";
 import { revertCohort } from "@/lib/services/rollouts/revert";
 import { previewTargets } from "@/lib/services/rollouts/targets";
 import { formValues, runAction, type ActionState } from "./run";
@@ -79,4 +80,16 @@ export async function revertRolloutAction(_prev: ActionState, form: FormData): P
     ...done(result, rolloutPath(v.rolloutId), r ? `Revert rollout started for ${r.devices} device${r.devices === 1 ? "" : "s"}${r.belowFloor ? `; ${r.belowFloor} above that release's security version were left out (a downgrade needs a downgrade exception)` : ""}.` : ""),
     values: result.ok ? undefined : v,
   };
+}
+
+export async function requestDowngradeAction(_prev: ActionState, form: FormData): Promise<ActionState> {
+  const v = formValues(form);
+  const result = await runAction(requestDowngrade, { rolloutId: v.rolloutId ?? "", releaseId: v.releaseId ?? "", safetyReason: v.safetyReason ?? "", password: v.password ?? "" });
+  return { ...done(result, rolloutPath(v.rolloutId), "Downgrade exception signed and requested. A second person must sign it before anything is sent."), values: result.ok ? undefined : { ...v, password: "" } };
+}
+
+export async function signDowngradeAction(_prev: ActionState, form: FormData): Promise<ActionState> {
+  const v = formValues(form);
+  const result = await runAction(signDowngrade, { exceptionId: v.exceptionId ?? "", password: v.password ?? "" });
+  return done(result, rolloutPath(v.rolloutId), result.data?.executed ? "Signed. The downgrade runs as a rollout of its own." : "Signed.");
 }

@@ -38,8 +38,8 @@ const MATRIX = {
   // Signing off an incident that blocks a rollout's next wave (password re-entry).
   "incidents.signoff": ["admin", "biomed"],
   "notifications.read": ["admin", "biomed", "security", "clinician", "manager", "vendor", "auditor"],
-  // Telemetry retention and the health-regression thresholds.
-  "health.configure": ["admin", "biomed"],
+  // Telemetry retention and the health-regression thresholds (Settings, like the approval policies).
+  "health.configure": ["admin"],
   // Escalation deadlines and the outgoing webhook.
   "incidents.configure": ["admin"],
   "compliance.read": ["admin", "biomed", "security", "manager", "auditor"],

@@ -5,7 +5,9 @@ import { sql } from "drizzle-orm";
 import { openDb, type DbHandle } from "@/db/client";
 import { DEMO_USERS, isEmpty, seedDemo } from "@/db/seed/demo";
 import { seedDemoReleases } from "@/db/seed/demo-releases";
+import { startIncidentTicker } from "@/lib/services/incidents/escalation";
 import { startRolloutTicker } from "@/lib/services/rollouts/engine";
+import { startTelemetryTicker } from "@/lib/services/telemetry/retention";
 import { env } from "@/lib/env";
 import { formatControllers } from "@/lib/fleet/controllers";
 
@@ -46,6 +48,8 @@ async function start(): Promise<DbHandle> {
     else console.log("[corridor] demo mode: the logins were printed when the demo was first seeded");
   }
   if (env.ROLLOUT_TICK_SECONDS > 0) startRolloutTicker(handle.db, env.ROLLOUT_TICK_SECONDS * 1000);
+  startIncidentTicker(handle.db, 30_000); // incident escalation and webhook delivery
+  startTelemetryTicker(handle.db, 3_600_000); // telemetry retention, hourly
   return handle;
 }
 

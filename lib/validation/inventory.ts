@@ -5,7 +5,7 @@ import { RowId } from "@/lib/validation/ids";
 const Id = (what: string) =>
   z.coerce.number({ error: `Choose a ${what} from the list.` }).int(`Choose a ${what} from the list.`).positive(`Choose a ${what} from the list.`).max(2147483647, `Choose a ${what} from the list.`);
 
-export const DEVICE_SORTS = ["serial", "firmware", "status", "lastContact"] as const;
+export const DEVICE_SORTS = ["serial", "firmware", "status", "lastContact", "risk"] as const;
 export type DeviceSort = (typeof DEVICE_SORTS)[number];
 
 export const DeviceListInput = z
@@ -23,6 +23,8 @@ export const DeviceListInput = z
     after: z.string().max(400).optional(),
     before: z.string().max(400).optional(),
     limit: z.coerce.number().int().min(1).max(200, "Show at most 200 devices per page.").default(50),
+    /** The clock the risk score is computed at (tests freeze it); the database's own clock otherwise. */
+    now: z.date().optional(),
   })
   .strict()
   .refine((v) => !(v.after && v.before), "Use either the next or the previous page link, not both.");

@@ -1,7 +1,7 @@
 import { asc, eq } from "drizzle-orm";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import type { Db } from "@/db/client";
-import { deviceReports, devices, telemetrySamples } from "@/db/schema";
+import { deviceReports, devices, telemetryHourly, telemetrySamples } from "@/db/schema";
 import { flushContacts, noteContact, stopContactFlusher } from "@/lib/services/ddi/context";
 import { basePoll, ingestTelemetry, TELEMETRY_MAX_BATCH } from "@/lib/services/ddi/protocol";
 import { ValidationError } from "@/lib/services/errors";
@@ -69,6 +69,11 @@ describe("telemetry ingest", () => {
     expect(rows[0]).toMatchObject({ batteryPct: 80, sensorDrift: -0.5, powerDrawW: 12.5, alarmCount: 2, reboots: 0, errorCodes: ["E12"], firmwareVersion: "1.0.0", inClinicalUse: null });
     expect(rows[1]).toMatchObject({ batteryPct: 79, inClinicalUse: false });
     expect(rows[2]).toMatchObject({ powerDrawW: 11, batteryPct: null });
+    // The hourly rollups count the accepted samples only (hours split by where the samples fell).
+    const hours = await db.select().from(telemetryHourly).where(eq(telemetryHourly.deviceId, device.id));
+    expect(hours.reduce((n, h) => n + h.samples, 0)).toBe(3);
+    expect(hours.reduce((n, h) => n + h.alarms, 0)).toBe(2);
+    expect(hours.reduce((n, h) => n + h.batteryN, 0)).toBe(2);
   });
 
   it("takes the device's clinical use from the newest sample that reports it, whatever the order in the batch", async () => {
@@ -113,6 +118,7 @@ describe("telemetry ingest", () => {
       expect(await caught(() => ingestTelemetry(db, d, body)), body.slice(0, 20)).toBeInstanceOf(ValidationError);
     }
     expect(await samplesOf(device.id)).toEqual([]);
+    expect(await db.select().from(telemetryHourly).where(eq(telemetryHourly.deviceId, device.id))).toEqual([]);
     expect(await reportOf(device.id)).toBeUndefined();
     // An empty batch is fine.
     expect(await ingestTelemetry(db, d, JSON.stringify({ samples: [] }))).toEqual({ accepted: 0, rejected: [] });

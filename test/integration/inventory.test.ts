@@ -68,14 +68,15 @@ async function expectedCount(f: Filter): Promise<number> {
   return Number(row!.n);
 }
 
-const ORDER: Record<DeviceSort, Record<"asc" | "desc", SQL>> = {
+// The risk score has its own paging test (compliance.test.ts): it needs a hand-computed fixture.
+const ORDER: Record<Exclude<DeviceSort, "risk">, Record<"asc" | "desc", SQL>> = {
   serial: { asc: sql`d.serial ASC, d.id ASC`, desc: sql`d.serial DESC, d.id DESC` },
   firmware: { asc: sql`d.firmware_version ASC, d.id ASC`, desc: sql`d.firmware_version DESC, d.id DESC` },
   status: { asc: sql`d.status ASC, d.id ASC`, desc: sql`d.status DESC, d.id DESC` },
   lastContact: { asc: sql`d.last_contact_at ASC NULLS FIRST, d.id ASC`, desc: sql`d.last_contact_at DESC NULLS LAST, d.id DESC` },
 };
 
-async function expectedIds(f: Filter, sort: DeviceSort, dir: "asc" | "desc"): Promise<number[]> {
+async function expectedIds(f: Filter, sort: keyof typeof ORDER, dir: "asc" | "desc"): Promise<number[]> {
   const rows = await queryRows<{ id: number }>(db, sql`SELECT d.id FROM ${FROM} WHERE ${expectedWhere(f)} ORDER BY ${ORDER[sort][dir]}`);
   return rows.map((r) => Number(r.id));
 }
@@ -84,7 +85,7 @@ const idsOf = (p: Page) => p.rows.map((r) => r.id);
 const list = (input: Record<string, unknown>) => listDevices(ctx, input as never);
 
 /** Follows `next` links from the first page to the last. */
-async function walkForward(f: Filter, sort: DeviceSort, dir: "asc" | "desc", limit: number): Promise<Page[]> {
+async function walkForward(f: Filter, sort: keyof typeof ORDER, dir: "asc" | "desc", limit: number): Promise<Page[]> {
   const pages: Page[] = [];
   let after: string | undefined;
   for (;;) {
@@ -143,7 +144,7 @@ describe("Inventory totals match the database", () => {
 });
 
 describe("Keyset paging", () => {
-  const combos: [DeviceSort, "asc" | "desc"][] = [];
+  const combos: [keyof typeof ORDER, "asc" | "desc"][] = [];
   for (const sort of ["serial", "firmware", "status", "lastContact"] as const) for (const dir of ["asc", "desc"] as const) combos.push([sort, dir]);
 
   for (const [sort, dir] of combos) {

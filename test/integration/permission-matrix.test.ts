@@ -1,8 +1,8 @@
-import { and, eq, isNull } from "drizzle-orm";
+import { and, eq, isNull, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Db, DbHandle } from "@/db/client";
 import { generateKeyPairSync, randomBytes } from "node:crypto";
-import { auditEvents, blackouts, deploymentActions, deviceCredentials, devices, freezes, rolloutWaves, units, users, type Release, type User } from "@/db/schema";
+import { auditEvents, blackouts, deploymentActions, deviceCredentials, downgradeExceptions, downgradeSignatures, devices, freezes, rolloutWaves, units, users, type Release, type User } from "@/db/schema";
 import { seedDemo } from "@/db/seed/demo";
 import { publicKeyPem } from "@/db/seed/governed-release";
 import { can, PERMISSIONS } from "@/lib/auth/permissions";
@@ -21,6 +21,7 @@ import {
   auditHighWater, auditRowsAfter, createTestDevice, createTestUser, ctxFor, dataFingerprint, discoverOperations, openScratchDb, TEST_PASSWORD, unique, userActor,
 } from "../db";
 import { BRIEFING, closeGov, contentOf, openGov, releaseIn, releaseInput, sbomBytes, upload, type Gov } from "../release-fixtures";
+import { openTestIncident } from "../incident-fixtures";
 
 /**
  * ACC-02 / WEB-01: every operation in lib/services is called by every role and by an anonymous
@@ -55,6 +56,14 @@ const freshDevice = async (w: World) => (await createTestDevice(w.db, w.place, {
 
 /** A device a rollout can target: no open update, heard from just now. */
 const rolloutDevice = async (w: World) => (await createTestDevice(w.db, w.place, { hardwareRevision: "A", securityVersion: 1, lastContactAt: new Date() })).id;
+
+/** A rollout whose first device installed its release and has since risen above it (set directly: the protocol is not under test here). */
+async function rolloutAboveFloor(w: World) {
+  const rollout = await runningRollout(w);
+  await w.db.update(deploymentActions).set({ state: "succeeded", finishedAt: new Date() }).where(eq(deploymentActions.rolloutId, rollout.id));
+  await w.db.execute(sql`UPDATE devices SET security_version = 99 WHERE id IN (SELECT device_id FROM deployment_actions WHERE rollout_id = ${rollout.id})`);
+  return rollout;
+}
 
 /** A running rollout of the world's approved release: a first wave of one device, then a second that waits for a signed go-ahead. */
 async function runningRollout(w: World) {
@@ -137,6 +146,10 @@ const FIXTURES: Record<string, (w: World, fresh: boolean) => unknown> = {
   "briefings.coverage": (w) => ({ releaseId: w.releaseId }),
   "briefings.problem_reports": (w) => ({ releaseId: w.releaseId }),
   "devices.list": () => ({ status: "active", limit: 5 }),
+  "devices.risk": (w) => ({ deviceId: w.deviceId }),
+  "compliance.figures": () => ({}),
+  "compliance.end_of_support": () => ({}),
+  "compliance.export": () => ({ figure: "incidents" }),
   "devices.provision_token": (w) => ({ deviceId: w.deviceId }),
   "devices.revoke_token": async (w) => {
     // Needs an active token to revoke.
@@ -179,6 +192,22 @@ const FIXTURES: Record<string, (w: World, fresh: boolean) => unknown> = {
     await w.db.update(deploymentActions).set({ state: "succeeded", finishedAt: new Date() }).where(eq(deploymentActions.rolloutId, rollout.id));
     return { rolloutId: rollout.id, releaseId: w.releaseId, reason: "permission matrix" };
   },
+  "rollouts.downgrade_request": async (w, fresh) => ({
+    rolloutId: fresh ? (await rolloutAboveFloor(w)).id : w.rolloutId,
+    releaseId: w.releaseId,
+    safetyReason: "permission matrix: a documented safety reason",
+    password: TEST_PASSWORD,
+  }),
+  "rollouts.downgrade_sign": async (w, fresh) => {
+    if (!fresh) return { exceptionId: 1, password: TEST_PASSWORD };
+    // Requested and signed by another person, so the caller's is the second signature.
+    const rollout = await rolloutAboveFloor(w);
+    const deviceIds = (await w.db.select({ id: deploymentActions.deviceId }).from(deploymentActions).where(eq(deploymentActions.rolloutId, rollout.id))).map((r) => r.id);
+    const [exception] = await w.db.insert(downgradeExceptions).values({ rolloutId: rollout.id, releaseId: w.releaseId, deviceIds, safetyReason: "fixture", requestedBy: w.targetUserId }).returning();
+    await w.db.insert(downgradeSignatures).values({ exceptionId: exception!.id, userId: w.targetUserId, printedName: "Someone else", role: "biomed" });
+    return { exceptionId: exception!.id, password: TEST_PASSWORD };
+  },
+  "rollouts.downgrades": (w) => ({ rolloutId: w.rolloutId }),
   "rollouts.retry_failed": async (w, fresh) => ({ rolloutId: fresh ? (await runningRollout(w)).id : w.rolloutId }),
   "rollouts.go_ahead": async (w, fresh) => {
     const rolloutId = fresh ? (await runningRollout(w)).id : w.rolloutId;
@@ -209,6 +238,45 @@ const FIXTURES: Record<string, (w: World, fresh: boolean) => unknown> = {
   },
   "windows.calendar": (w) => ({ siteId: w.place.site.id, count: 2 }),
   "windows.set": (w) => ({ unitId: w.unitId, windows: [{ rrule: "FREQ=WEEKLY;BYDAY=TU,TH", startsAt: "02:00", durationMinutes: 120, label: unique("night ") }] }),
+  "incidents.create": () => ({ title: unique("Matrix incident "), description: "permission matrix", severity: "low" }),
+  "incidents.list": () => ({}),
+  "incidents.owners": () => ({}),
+  "incidents.get": async (w) => ({ incidentId: (await openTestIncident(w.db)).incident.id }),
+  "incidents.assign": async (w) => ({ incidentId: (await openTestIncident(w.db)).incident.id, ownerId: w.gov.admin.user.id }),
+  "incidents.set_severity": async (w) => ({ incidentId: (await openTestIncident(w.db)).incident.id, severity: "low", reason: "permission matrix" }),
+  "incidents.transition": async (w) => ({ incidentId: (await openTestIncident(w.db)).incident.id, to: "contained" }),
+  "incidents.link_device": async (w) => ({ incidentId: (await openTestIncident(w.db)).incident.id, serial: (await createTestDevice(w.db, w.place)).serial }),
+  "incidents.unlink_device": async (w) => ({ incidentId: (await openTestIncident(w.db, { deviceIds: [w.deviceId] })).incident.id, deviceId: w.deviceId }),
+  "incidents.add_note": async (w) => ({ incidentId: (await openTestIncident(w.db)).incident.id, note: "permission matrix" }),
+  "incidents.sign_off": async (w) => ({ incidentId: (await openTestIncident(w.db, { rolloutId: w.rolloutId })).incident.id, password: TEST_PASSWORD, reason: "permission matrix" }),
+  "incidents.pause_rollout": async (w, fresh) => ({
+    incidentId: (await openTestIncident(w.db, { rolloutId: fresh ? (await runningRollout(w)).id : w.rolloutId })).incident.id,
+    reason: "permission matrix",
+  }),
+  "incidents.quarantine_device": async (w, fresh) => {
+    const deviceId = fresh ? await rolloutDevice(w) : w.deviceId;
+    return { incidentId: (await openTestIncident(w.db, { deviceIds: [deviceId] })).incident.id, deviceId, reason: "permission matrix" };
+  },
+  "incidents.revert_rollout": async (w, fresh) => {
+    let rolloutId = w.rolloutId;
+    if (fresh) {
+      rolloutId = (await runningRollout(w)).id;
+      await w.db.update(deploymentActions).set({ state: "succeeded", finishedAt: new Date() }).where(eq(deploymentActions.rolloutId, rolloutId));
+    }
+    return { incidentId: (await openTestIncident(w.db, { rolloutId })).incident.id, releaseId: w.releaseId, reason: "permission matrix" };
+  },
+  "telemetry.device_series": (w) => ({ deviceId: w.deviceId }),
+  "telemetry.model_series": (w) => ({ modelId: w.place.model.id }),
+  "telemetry.model_summary": (w) => ({ modelId: w.place.model.id }),
+  "telemetry.rollout_series": (w) => ({ rolloutId: w.rolloutId }),
+  "health.settings": () => ({}),
+  "telemetry.set_retention": () => ({ rawDays: 30, hourlyDays: 400 }),
+  "health.set_thresholds": () => ({ alpha: 0.01, minEffectPct: 25, minExposureHours: 6, minDevices: 5 }),
+  "incidents.settings": () => ({}),
+  "incidents.save_escalation": () => ({ critical: 15, high: 60, medium: 240, low: 1440 }),
+  "incidents.save_webhook": () => ({ url: "" }),
+  "notifications.list": () => ({}),
+  "notifications.mark_read": () => ({}),
 };
 
 type Caller = { label: string; role: Role | null; actor: () => Actor | null };

@@ -1,6 +1,6 @@
 import { and, eq, inArray, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { deploymentActions, rolloutDevices } from "@/db/schema";
+import { deploymentActions, incidentDevices, incidents, rolloutDevices } from "@/db/schema";
 import { queryRows } from "@/db/client";
 import { recordAudit } from "@/lib/services/audit/record";
 import { applyFeedback, basePoll } from "@/lib/services/ddi/protocol";
@@ -182,7 +182,10 @@ describe("Wave progression: lab → pilot → general, each wave only when its g
     expect(await advance(rollout.id, new Date())).toBe("gated");
     const waves = await wavesOf(w.db, rollout.id);
     expect(waves.map((x) => x.state)).toEqual(["completed", "pending"]);
-    expect(gate(waves[1]!, "no open incident")).toEqual({ gate: "no open incident", ok: false, detail: "1 report(s) of patient harm since the rollout began" });
+    // The report opened an incident linked to this rollout; it holds the wave until signed off.
+    const [opened] = await w.db.select().from(incidents).where(eq(incidents.rolloutId, rollout.id));
+    expect(opened).toMatchObject({ source: "problem_report", severity: "high" });
+    expect(gate(waves[1]!, "no open incident")).toEqual({ gate: "no open incident", ok: false, detail: `incident #${opened!.id} open and not signed off` });
     expect(await deviceActions(w.db, wardDevice.device.id)).toEqual([]);
   });
 });
@@ -230,6 +233,12 @@ describe("ROL-01: automatic halt on the failure share", () => {
     const events = await rolloutEvents(hw, rollout.id);
     expect(events.map((r) => [r.action, r.actorType, r.actorName])).toEqual([["rollout.halted", "system", "rollout-engine"]]);
     expect(events[0]!.after).toEqual({ state: "halted", canceled: 2, cancelRequested: 2 });
+    // The trip opens one incident, linked to the rollout and the two failed devices.
+    const [opened, ...more] = await w.db.select().from(incidents).where(eq(incidents.rolloutId, rollout.id));
+    expect(more).toEqual([]);
+    expect(opened).toMatchObject({ source: "failure_rate", severity: "high", status: "triage", releaseId: release.release.id });
+    const linked = await w.db.select({ id: incidentDevices.deviceId }).from(incidentDevices).where(eq(incidentDevices.incidentId, opened!.id));
+    expect(linked.map((l) => l.id).sort()).toEqual([first[0]!, first[4]!].map((m) => m.device.id).sort());
 
     // No new targets: the general wave's devices never get an update, whatever ticks follow.
     expect(await advance(rollout.id, at(now, 600))).toBe("idle");

@@ -22,7 +22,18 @@ import { createRollout } from "@/lib/services/rollouts/create";
 import {
   addBlackout, cancelRollout, endFreeze, goAheadWave, haltAllRollouts, pauseRollout, quarantineDevice, removeBlackout, resumeRollout, retryFailed, startFreeze,
 } from "@/lib/services/rollouts/operations";
+import { exportCompliance } from "@/lib/services/compliance/export";
+import { requestDowngrade, signDowngrade } from "@/lib/services/rollouts/downgrade";
+import { setRegressionThresholds, setTelemetryRetention } from "@/lib/services/telemetry/settings";
 import { revertCohort } from "@/lib/services/rollouts/revert";
+import { markNotificationsRead } from "@/lib/services/incidents/notifications";
+import { createIncident } from "@/lib/services/incidents/open";
+import {
+  addIncidentNote, assignIncidentOwner, changeIncidentSeverity, linkIncidentDevice, pauseIncidentRollout, quarantineIncidentDevice, revertIncidentRollout,
+  signOffIncident, transitionIncident, unlinkIncidentDevice,
+} from "@/lib/services/incidents/operations";
+import { saveEscalationDeadlines, saveIncidentWebhook } from "@/lib/services/incidents/settings";
+import { openTestIncident } from "../incident-fixtures";
 import {
   auditHighWater, auditRowsAfter, caught, createTestDevice, createTestPlace, createTestUser, ctxFor, dataFingerprint, dbErrorOf, dbNow,
   discoverOperations, openTestDb, TEST_PASSWORD, unique, userActor,
@@ -66,7 +77,11 @@ const COVERED_COMMANDS = [
   "releases.add_evidence", "releases.sign", "releases.withdraw", "releases.recall", "users.unlock_signing", "policies.save",
   "vendor_keys.add", "vendor_keys.retire", "briefings.save", "briefings.acknowledge", "briefings.report_problem", "users.set_units",
   "rollouts.create", "rollouts.pause", "rollouts.resume", "rollouts.cancel", "rollouts.halt_all", "rollouts.retry_failed", "rollouts.go_ahead",
-  "rollouts.revert", "devices.quarantine", "freeze.start", "freeze.end", "blackouts.add", "blackouts.remove",
+  "rollouts.revert", "rollouts.downgrade_request", "rollouts.downgrade_sign", "devices.quarantine", "freeze.start", "freeze.end", "blackouts.add", "blackouts.remove",
+  "incidents.create", "incidents.assign", "incidents.set_severity", "incidents.transition", "incidents.link_device", "incidents.unlink_device",
+  "incidents.add_note", "incidents.sign_off", "incidents.pause_rollout", "incidents.quarantine_device", "incidents.revert_rollout",
+  "incidents.save_escalation", "incidents.save_webhook", "notifications.mark_read",
+  "compliance.export", "telemetry.set_retention", "health.set_thresholds",
 ];
 
 /** Runs `fn`, asserts it wrote exactly one audit row, and returns that row with the DB time after the call. */
@@ -257,7 +272,7 @@ describe("AUD-01: device credentials, releases, deployments and windows", () => 
     const weekly = { rrule: "FREQ=WEEKLY;BYDAY=SU", startsAt: "03:30", durationMinutes: 60 };
     const { row } = await oneAuditRow(() => setWindows(ctx, { unitId: own.unit.id, windows: [weekly] }));
     expect(row).toMatchObject({ action: "unit.windows_set", entityType: "unit", entityId: String(own.unit.id), actorId: String(biomed.id) });
-    expect(row.before).toEqual({ windows: [nightly] });
+    expect(row.before).toEqual({ modelId: null, windows: [nightly] });
     expect(row.after).toMatchObject({ windows: [weekly] });
   });
 });
@@ -285,6 +300,14 @@ async function liveRollout() {
 }
 
 /** The rollout's first (only) update, set to a finished state directly: the protocol is not under test here. */
+/** A rollout whose first device installed its release and has since risen above it. */
+async function rolloutAboveFloor() {
+  const rollout = await liveRollout();
+  await finishFirstUpdate(rollout.id, "succeeded");
+  await db.execute(sql`UPDATE devices SET security_version = 99 WHERE id IN (SELECT device_id FROM deployment_actions WHERE rollout_id = ${rollout.id})`);
+  return { rollout, release: await approvedForRollouts() };
+}
+
 async function finishFirstUpdate(rolloutId: number, state: "succeeded" | "failed") {
   await db.update(deploymentActions).set({ state, finishedAt: new Date() }).where(eq(deploymentActions.rolloutId, rolloutId));
 }
@@ -759,6 +782,21 @@ const SAME_TRANSACTION: Record<string, SameTxCase> = {
       return () => revertCohort(asAdmin(), { rolloutId: rollout.id, releaseId: release.id, reason: "tx" });
     },
   },
+  "rollouts.downgrade_request": {
+    action: "deployment.downgrade_requested",
+    prepare: async () => {
+      const { rollout, release } = await rolloutAboveFloor();
+      return () => requestDowngrade(asAdmin(), { rolloutId: rollout.id, releaseId: release.id, safetyReason: "tx: a documented safety reason", password: TEST_PASSWORD });
+    },
+  },
+  "rollouts.downgrade_sign": {
+    action: "deployment.downgrade",
+    prepare: async () => {
+      const { rollout, release } = await rolloutAboveFloor();
+      const exception = await requestDowngrade(asAdmin(), { rolloutId: rollout.id, releaseId: release.id, safetyReason: "tx: a documented safety reason", password: TEST_PASSWORD });
+      return () => signDowngrade(asBiomed(), { exceptionId: exception.id, password: TEST_PASSWORD });
+    },
+  },
   "devices.quarantine": {
     action: "device.quarantined",
     prepare: async () => {
@@ -795,6 +833,118 @@ const SAME_TRANSACTION: Record<string, SameTxCase> = {
       const own = await createTestPlace(db);
       const row = await addBlackout(asBiomed(), { unitId: own.unit.id, startsOn: "2099-12-24", endsOn: "2099-12-26", reason: "tx" });
       return () => removeBlackout(asBiomed(), { blackoutId: row.id });
+    },
+  },
+  "incidents.create": {
+    action: "incident.opened",
+    prepare: async () => () => createIncident(asBiomed(), { title: "Tx incident", description: "tx", severity: "low" }),
+  },
+  "incidents.assign": {
+    action: "incident.owner_assigned",
+    prepare: async () => {
+      const { incident } = await openTestIncident(db);
+      return () => assignIncidentOwner(asBiomed(), { incidentId: incident.id, ownerId: admin.id });
+    },
+  },
+  "incidents.set_severity": {
+    action: "incident.severity_changed",
+    prepare: async () => {
+      const { incident } = await openTestIncident(db);
+      return () => changeIncidentSeverity(asBiomed(), { incidentId: incident.id, severity: "critical", reason: "tx" });
+    },
+  },
+  "incidents.transition": {
+    action: "incident.status_changed",
+    prepare: async () => {
+      const { incident } = await openTestIncident(db);
+      return () => transitionIncident(asBiomed(), { incidentId: incident.id, to: "contained" });
+    },
+  },
+  "incidents.link_device": {
+    action: "incident.devices_linked",
+    prepare: async () => {
+      const { incident } = await openTestIncident(db);
+      const device = await createTestDevice(db, place);
+      return () => linkIncidentDevice(asBiomed(), { incidentId: incident.id, serial: device.serial });
+    },
+  },
+  "incidents.unlink_device": {
+    action: "incident.device_unlinked",
+    prepare: async () => {
+      const device = await createTestDevice(db, place);
+      const { incident } = await openTestIncident(db, { deviceIds: [device.id] });
+      return () => unlinkIncidentDevice(asBiomed(), { incidentId: incident.id, deviceId: device.id });
+    },
+  },
+  "incidents.add_note": {
+    action: "incident.note",
+    prepare: async () => {
+      const { incident } = await openTestIncident(db);
+      return () => addIncidentNote(asBiomed(), { incidentId: incident.id, note: "tx" });
+    },
+  },
+  "incidents.sign_off": {
+    action: "incident.signed_off",
+    prepare: async () => {
+      const { incident } = await openTestIncident(db, { rolloutId: (await liveRollout()).id });
+      return () => signOffIncident(asBiomed(), { incidentId: incident.id, password: TEST_PASSWORD, reason: "tx" });
+    },
+  },
+  "incidents.pause_rollout": {
+    action: "incident.containment",
+    prepare: async () => {
+      const { incident } = await openTestIncident(db, { rolloutId: (await liveRollout()).id });
+      return () => pauseIncidentRollout(asBiomed(), { incidentId: incident.id, reason: "tx" });
+    },
+  },
+  "incidents.quarantine_device": {
+    action: "incident.containment",
+    prepare: async () => {
+      const device = await createTestDevice(db, place);
+      const { incident } = await openTestIncident(db, { deviceIds: [device.id] });
+      return () => quarantineIncidentDevice(asBiomed(), { incidentId: incident.id, deviceId: device.id, reason: "tx" });
+    },
+  },
+  "incidents.revert_rollout": {
+    action: "incident.containment",
+    prepare: async () => {
+      const rollout = await liveRollout();
+      await finishFirstUpdate(rollout.id, "succeeded");
+      const release = await approvedForRollouts();
+      const { incident } = await openTestIncident(db, { rolloutId: rollout.id });
+      return () => revertIncidentRollout(asAdmin(), { incidentId: incident.id, releaseId: release.id, reason: "tx" });
+    },
+  },
+  "incidents.save_escalation": {
+    action: "settings.escalation_saved",
+    // The defaults: later files sharing a PostgreSQL database see the same deadlines.
+    prepare: async () => () => saveEscalationDeadlines(asAdmin(), { critical: 15, high: 60, medium: 240, low: 1440 }),
+  },
+  "incidents.save_webhook": {
+    action: "settings.webhook_saved",
+    // Removing a webhook that is not configured changes no row (a configured one would be global).
+    changesData: false,
+    prepare: async () => () => saveIncidentWebhook(asAdmin(), { url: "" }),
+  },
+  "compliance.export": {
+    action: "compliance.export",
+    changesData: false,
+    prepare: async () => () => exportCompliance(asAdmin(), { figure: "incidents" }),
+  },
+  // The defaults: later files sharing a PostgreSQL database see the same settings.
+  "telemetry.set_retention": {
+    action: "telemetry.retention_changed",
+    prepare: async () => () => setTelemetryRetention(asAdmin(), { rawDays: 30, hourlyDays: 400 }),
+  },
+  "health.set_thresholds": {
+    action: "health.regression_thresholds_changed",
+    prepare: async () => () => setRegressionThresholds(asAdmin(), { alpha: 0.01, minEffectPct: 25, minExposureHours: 6, minDevices: 5 }),
+  },
+  "notifications.mark_read": {
+    action: "notifications.read",
+    prepare: async () => {
+      await openTestIncident(db);
+      return () => markNotificationsRead(asBiomed(), {});
     },
   },
 };

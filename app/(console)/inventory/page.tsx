@@ -51,7 +51,8 @@ export default async function InventoryPage({ searchParams }: { searchParams: Pr
   const dir = value("dir") === "desc" ? "desc" : "asc";
   const sortHeader = (key: DeviceSort, label: string) => {
     const active = sort === key;
-    const nextDir = active && dir === "asc" ? "desc" : "asc";
+    // Risk opens highest first: the point of sorting by it is to see the riskiest devices.
+    const nextDir = active ? (dir === "asc" ? "desc" : "asc") : key === "risk" ? "desc" : "asc";
     return (
       <Link href={hrefWith(params, { sort: key, dir: nextDir, after: undefined, before: undefined })} className="hover:underline">
         {label}
@@ -115,7 +116,7 @@ export default async function InventoryPage({ searchParams }: { searchParams: Pr
           </div>
           <div className="overflow-x-auto">
             <table className="min-w-full divide-y divide-slate-200 text-sm">
-              <TableHead columns={[sortHeader("serial", "Serial"), "Model", "Unit", sortHeader("firmware", "Firmware"), sortHeader("status", "Status"), "Criticality", sortHeader("lastContact", "Last contact")]} />
+              <TableHead columns={[sortHeader("serial", "Serial"), "Model", "Unit", sortHeader("firmware", "Firmware"), sortHeader("status", "Status"), "Criticality", sortHeader("risk", "Risk"), sortHeader("lastContact", "Last contact")]} />
               <tbody className="divide-y divide-slate-100" data-testid="device-rows">
                 {result.rows.map((d) => (
                   <tr key={d.id} className="hover:bg-slate-50">
@@ -137,6 +138,7 @@ export default async function InventoryPage({ searchParams }: { searchParams: Pr
                     </td>
                     <td className="px-4 py-2"><StatusBadge status={d.status} /></td>
                     <td className="px-4 py-2"><CriticalityBadge criticality={d.criticality} /></td>
+                    <td className="px-4 py-2 tabular-nums" data-testid="risk-cell">{d.risk}</td>
                     <td className="px-4 py-2 text-slate-700" title={d.lastContactAt?.toISOString()}>{formatAgo(d.lastContactAt)}</td>
                   </tr>
                 ))}

@@ -1,7 +1,9 @@
 import type { Metadata } from "next";
 import { formatDateTime } from "@/components/format";
 import { UnlockSigningButton, UserUnitsForm } from "@/components/settings/account-forms";
+import { IncidentSettingsSection } from "@/components/settings/incident-settings-section";
 import { PolicyEditor } from "@/components/settings/policy-editor";
+import { HealthSettingsSection } from "@/components/settings/health-settings-section";
 import { PinKeyForm, RetireKeyForm } from "@/components/settings/vendor-keys";
 import { Badge, PageHeader } from "@/components/ui";
 import { CreateUserForm, UserRowControls } from "@/components/user-forms";
@@ -159,6 +161,10 @@ export default async function SettingsPage() {
           <PinKeyForm manufacturers={manufacturers} />
         </section>
       ) : null}
+
+      <HealthSettingsSection />
+
+      <IncidentSettingsSection />
 
       <section className="card p-5" aria-labelledby="sites">
         <h2 id="sites" className="mb-4 text-base font-semibold">Sites and units</h2>

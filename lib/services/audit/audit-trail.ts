@@ -114,7 +114,8 @@ export const startAuditExport = command({
   },
 });
 
-function csvCell(v: unknown): string {
+/** One quoted CSV cell; shared with the compliance export. */
+export function csvCell(v: unknown): string {
   if (v == null) return "";
   const s = v instanceof Date ? v.toISOString() : typeof v === "object" ? JSON.stringify(v) : String(v);
   // Quote always; neutralise spreadsheet formulas (CSV injection).

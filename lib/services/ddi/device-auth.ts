@@ -6,6 +6,7 @@ import { OPEN_ACTION_STATES } from "@/lib/domain";
 import type { Actor, Origin } from "../actor";
 import { recordAudit } from "../audit/record";
 import { ServiceError } from "../errors";
+import { reportCredentialAbuse } from "../incidents/sources";
 
 export const hashToken = (token: string) => createHash("sha256").update(token).digest("hex");
 
@@ -74,16 +75,18 @@ export class DeviceAuthError extends ServiceError {
  */
 export async function authenticateDevice(db: Db, controllerId: string, authorization: string | null, origin: Origin) {
   const match = /^TargetToken\s+(\S{16,200})$/i.exec(authorization ?? "");
-  const refuse = async (reason: string, status = 401, device?: { id: number; serial: string }) => {
+  const refuse = async (reason: string, status = 401, device?: { id: number; serial: string }, misuse?: "revoked" | "foreign") => {
     const actor: Actor | null = device ? { type: "device", deviceId: device.id, name: device.serial } : null;
     await recordAudit(db, actor, origin, { action: "device.auth_failed", outcome: "denied", entityType: "device", entityId: device?.id ?? controllerId, reason });
+    // Misused or repeatedly wrong credentials become an incident (rules in incidents/sources.ts).
+    await reportCredentialAbuse(db, { controllerId, origin, misuse, device });
     return new DeviceAuthError(status === 401 ? "Unknown or invalid device token." : "This token does not belong to this device.", status);
   };
   if (!match) throw await refuse(/^GatewayToken/i.test(authorization ?? "") ? "gateway tokens are not accepted" : "missing or malformed TargetToken");
   const device = await loadDevice(db, hashToken(match[1]!));
   if (!device) throw await refuse("unknown token");
-  if (device.revokedAt) throw await refuse("revoked token", 401, device);
-  if (device.serial !== controllerId) throw await refuse(`token of ${device.serial} used for ${controllerId}`, 403, device);
+  if (device.revokedAt) throw await refuse("revoked token", 401, device, "revoked");
+  if (device.serial !== controllerId) throw await refuse(`token of ${device.serial} used for ${controllerId}`, 403, device, "foreign");
   if (device.status === "retired") throw await refuse("device is retired", 403, device);
   return device;
 }

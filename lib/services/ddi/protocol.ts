@@ -2,6 +2,7 @@ import { and, desc, eq, inArray, sql } from "drizzle-orm";
 import { z } from "zod";
 import type { Db } from "@/db/client";
 import { actionFeedback, artifacts, deploymentActions, deviceModels, deviceReports, devices, releases, telemetrySamples } from "@/db/schema";
+import type { DeploymentAction } from "@/db/schema";
 import type { ActionState } from "@/lib/domain";
 import type { Actor, Origin } from "../actor";
 import { recordAudit } from "../audit/record";
@@ -12,6 +13,8 @@ import { failureReason, isFinished, nextActionState, parseFeedback } from "./act
 import { noteContact, type DdiConfig } from "./context";
 import { reportClinicalUse, type DeviceSession } from "./device-auth";
 import { manifestKey, signManifest, type SignedManifest } from "./manifest";
+import { DeviceEvent, reportDeviceEvents, reportDeviceRefusal } from "../incidents/sources";
+import { recordSamples } from "../telemetry/rollup";
 
 const MAX_FEEDBACK_PER_ACTION = 200;
 
@@ -136,6 +139,9 @@ export async function installedBase(db: Db, d: DeviceSession, cfg: DdiConfig, or
   return deploymentJson(origin, cfg, d, row);
 }
 
+/** The anti-rollback counter a device is given with its action (UPD-04). */
+const issuedCounter = (action: { securityCounter: number | null }, release: { securityVersion: number }) => action.securityCounter ?? release.securityVersion;
+
 export async function deploymentManifest(db: Db, d: DeviceSession, cfg: DdiConfig, actionId: number, from: Origin): Promise<SignedManifest> {
   const row = await actionWithRelease(db, d.id, actionId);
   if (!row) return denyForeign(db, d, from, `manifest ${actionId}`);
@@ -146,7 +152,7 @@ export async function deploymentManifest(db: Db, d: DeviceSession, cfg: DdiConfi
     v: 1,
     controllerId: d.serial,
     actionId,
-    release: { version: row.release.version, securityVersion: row.release.securityVersion },
+    release: { version: row.release.version, securityVersion: issuedCounter(row.action, row.release) },
     artifact: { filename: packageName(row.release), sha256: row.artifact.sha256, size: row.artifact.size },
     issuedAt: now.toISOString(),
     expiresAt: new Date(now.getTime() + cfg.manifestTtlHours * 3_600_000).toISOString(),
@@ -220,7 +226,8 @@ export async function applyFeedback(db: Db, d: DeviceSession, actionId: number, 
         after: { state: next, ...(reason ? { failureReason: reason } : {}) },
       });
     }
-    if (next === "succeeded") await recordInstalledVersion(tx, d, action.releaseId, from);
+    if (next === "succeeded") await recordInstalledVersion(tx, d, action, from);
+    if (next === "failed") await reportDeviceRefusal(tx, d, action, [reason, ...feedback.details], from);
     return { state: next, changed };
   });
 }
@@ -235,11 +242,12 @@ export async function refuseStartWhenGateClosed(db: Db, d: DeviceSession, cfg: D
   if (blockers.length) throw new ServiceError(`Not now: ${blockers.join(", ")}.`, 409, "not_now");
 }
 
-async function recordInstalledVersion(tx: Db, d: DeviceSession, releaseId: number, from: Origin) {
-  const [release] = await tx.select({ version: releases.version, securityVersion: releases.securityVersion }).from(releases).where(eq(releases.id, releaseId));
+async function recordInstalledVersion(tx: Db, d: DeviceSession, action: DeploymentAction, from: Origin) {
+  const [release] = await tx.select({ version: releases.version, securityVersion: releases.securityVersion }).from(releases).where(eq(releases.id, action.releaseId));
   const [before] = await tx.select({ firmwareVersion: devices.firmwareVersion, securityVersion: devices.securityVersion }).from(devices).where(eq(devices.id, d.id));
-  // The anti-rollback floor only ever rises.
-  const securityVersion = Math.max(before!.securityVersion, release!.securityVersion);
+  // The anti-rollback floor only ever rises: to the counter the device was issued (an authorised
+  // downgrade issues the older image with a counter above the old floor).
+  const securityVersion = Math.max(before!.securityVersion, issuedCounter(action, release!));
   await tx.update(devices).set({ firmwareVersion: release!.version, securityVersion, updatedAt: sql`now()` }).where(eq(devices.id, d.id));
   // Ask the device for its attributes again (as hawkBit does after an update), so they are current.
   await tx.update(deviceReports).set({ attributesAt: null }).where(eq(deviceReports.deviceId, d.id));
@@ -330,9 +338,11 @@ const Sample = z
     powerDrawW: z.number().min(0).max(10_000).optional(),
     alarmCount: z.number().int().min(0).max(100_000).optional(),
     reboots: z.number().int().min(0).max(10_000).optional(),
-    errorCodes: z.array(z.string().max(40)).max(50).optional(),
+    errorCodes: z.array(z.string().min(1).max(40).regex(/^[^\p{Cc}]+$/u, "an error code is printable text")).max(50).optional(),
     inClinicalUse: z.boolean().optional(),
     firmwareVersion: z.string().max(40).optional(),
+    /** A security event or malfunction the device noticed (ROL-15): it opens an incident. */
+    event: DeviceEvent.optional(),
   })
   .strict();
 
@@ -351,17 +361,22 @@ export async function ingestTelemetry(db: Db, d: DeviceSession, rawBody: string)
   const now = Date.now();
   const rows: (typeof telemetrySamples.$inferInsert)[] = [];
   const rejected: { index: number; error: string }[] = [];
+  const events: DeviceEvent[] = [];
   samples.forEach((s, index) => {
     const r = Sample.safeParse(s);
     if (!r.success) return rejected.push({ index, error: r.error.issues.map((i) => `${i.path.join(".") || "sample"}: ${i.message}`).join("; ") });
     const takenAt = new Date(r.data.takenAt);
     if (takenAt.getTime() > now + 5 * 60_000) return rejected.push({ index, error: "takenAt is in the future" });
-    rows.push({ ...r.data, deviceId: d.id, takenAt });
+    const { event, ...sample } = r.data;
+    if (event) events.push(event);
+    rows.push({ ...sample, deviceId: d.id, takenAt });
   });
-  if (rows.length) await db.insert(telemetrySamples).values(rows);
+  // Raw samples and their hourly rollups in one transaction (charts and the regression gate read rollups).
+  await recordSamples(db, rows, () => d.modelId);
   const latestUse = rows.filter((r) => r.inClinicalUse !== undefined).sort((a, b) => b.takenAt!.getTime() - a.takenAt!.getTime())[0];
   // A device clock running ahead must not make an old "idle" outrank a newer "in use" report.
   if (latestUse) await reportClinicalUse(db, d.id, latestUse.inClinicalUse!, new Date(Math.min(latestUse.takenAt!.getTime(), now)));
+  if (events.length) await reportDeviceEvents(db, d, events);
   noteContact(db, d.id);
   return { accepted: rows.length, rejected };
 }

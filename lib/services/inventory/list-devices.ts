@@ -4,20 +4,26 @@ import { deviceModels, devices, manufacturers, sites, units } from "@/db/schema"
 import { DEVICE_STATUSES } from "@/lib/domain";
 import { DeviceListInput, type DeviceListQuery, type DeviceSort } from "@/lib/validation/inventory";
 import { ValidationError } from "../errors";
+import { at } from "../compliance/eos";
 import { query } from "../operation";
+import { riskScoreSql } from "./risk";
 
-// Each sort key is an indexed expression, paired with `id` so keyset paging is exact and stable.
-const SORT_EXPR: Record<DeviceSort, SQL> = {
-  serial: sql`${devices.serial}`,
-  firmware: sql`${devices.firmwareVersion}`,
-  status: sql`${devices.status}`,
-  lastContact: sql`coalesce(${devices.lastContactAt}, 'epoch'::timestamptz)`,
-};
+// Each sort key is paired with `id` so keyset paging is exact and stable. All but the risk score are
+// indexed expressions; the risk score depends on the clock, so it is computed per row (risk.ts).
+const sortExpr = (sort: DeviceSort, now: Date | undefined): SQL =>
+  ({
+    serial: sql`${devices.serial}`,
+    firmware: sql`${devices.firmwareVersion}`,
+    status: sql`${devices.status}`,
+    lastContact: sql`coalesce(${devices.lastContactAt}, 'epoch'::timestamptz)`,
+    risk: riskScoreSql(now ? at(now) : sql`now()`),
+  })[sort];
 const SORT_CAST: Record<DeviceSort, SQL> = {
   serial: sql`text`,
   firmware: sql`text`,
   status: sql`device_status`,
   lastContact: sql`timestamptz`,
+  risk: sql`int`,
 };
 
 type Cursor = { sort: DeviceSort; v: string; id: number };
@@ -33,6 +39,7 @@ const VALUE_OK: Record<DeviceSort, (v: string) => boolean> = {
   firmware: () => true,
   status: (v) => (DEVICE_STATUSES as readonly string[]).includes(v),
   lastContact: (v) => !Number.isNaN(Date.parse(v.replace(" ", "T").replace(/([+-]\d\d)$/, "$1:00"))),
+  risk: (v) => /^\d{1,3}$/.test(v),
 };
 
 function decodeCursor(raw: string, sort: DeviceSort): Cursor {
@@ -71,7 +78,7 @@ export function deviceFilters(f: DeviceListQuery): SQL | undefined {
 export type DeviceRow = Awaited<ReturnType<typeof fetchDevicePage>>["rows"][number];
 
 async function fetchDevicePage(db: Db, f: DeviceListQuery) {
-  const expr = SORT_EXPR[f.sort];
+  const expr = sortExpr(f.sort, f.now);
   const backwards = Boolean(f.before);
   const cursor = f.after ? decodeCursor(f.after, f.sort) : f.before ? decodeCursor(f.before, f.sort) : null;
   // Walking backwards reverses both the comparison and the order; the rows are flipped afterwards.
@@ -94,6 +101,7 @@ async function fetchDevicePage(db: Db, f: DeviceListQuery) {
       status: devices.status,
       lastContactAt: devices.lastContactAt,
       sortValue: sql<string>`(${expr})::text`,
+      risk: sql<number>`${f.sort === "risk" ? expr : sortExpr("risk", f.now)}`,
       modelName: deviceModels.name,
       criticality: deviceModels.criticality,
       manufacturerName: manufacturers.name,

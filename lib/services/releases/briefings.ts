@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, inArray, sql } from "drizzle-orm";
+import { and, asc, desc, eq, inArray, sql, type SQL } from "drizzle-orm";
 import { z } from "zod";
 import { queryRows, type Db } from "@/db/client";
 import {
@@ -10,6 +10,7 @@ import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from ".
 import { command, query } from "../operation";
 import { loadRelease, rehashRelease, requireState, sha256Hex, stableJson } from "./lifecycle";
 import { readingLevel } from "./reading-level";
+import { problemReportIncident } from "../incidents/sources";
 
 // Clinician briefings: written with the release, read and acknowledged per unit at the bedside. The
 // rollout gate asks whether a unit has acknowledged the current text (briefingAcknowledgedUnits).
@@ -143,6 +144,8 @@ export const reportProblem = command({
     if (!release) throw new NotFoundError("This release does not exist.");
     const [row] = await tx.insert(problemReports).values({ ...input, deviceSerial: input.deviceSerial || null, userId: actor.userId }).returning();
     await audit({ action: "briefing.problem_reported", entityType: "release", entityId: input.releaseId, after: { reportId: row!.id, unitId: input.unitId, deviceSerial: row!.deviceSerial, patientHarm: input.patientHarm } });
+    // ROL-10: every problem report enters incident handling (reports about one device and release share one).
+    await problemReportIncident(tx, actor, audit, row!);
     return row!;
   },
 });
@@ -159,17 +162,28 @@ export const briefingCoverage = query({
     const release = await loadRelease(db, actor, input.releaseId);
     return queryRows<{ unit_id: number; unit_name: string; site_name: string; devices: number; clinicians: number; acknowledged: number; problems: number }>(
       db,
-      sql`WITH current AS (SELECT text_hash FROM release_briefings WHERE release_id = ${release.id}),
-               used AS (SELECT unit_id, count(*)::int AS devices FROM devices WHERE model_id = ${release.modelId} GROUP BY unit_id)
-          SELECT u.id AS unit_id, u.name AS unit_name, s.name AS site_name, used.devices,
-                 (SELECT count(*)::int FROM user_units uu JOIN users us ON us.id = uu.user_id WHERE uu.unit_id = u.id AND us.role = 'clinician' AND us.active) AS clinicians,
-                 (SELECT count(DISTINCT a.user_id)::int FROM briefing_acknowledgements a WHERE a.release_id = ${release.id} AND a.unit_id = u.id AND a.text_hash = (SELECT text_hash FROM current)) AS acknowledged,
-                 (SELECT count(*)::int FROM problem_reports p WHERE p.release_id = ${release.id} AND p.unit_id = u.id) AS problems
-          FROM used JOIN units u ON u.id = used.unit_id JOIN sites s ON s.id = u.site_id
-          ORDER BY s.name, u.name`,
+      sql`SELECT unit_id, unit_name, site_name, devices, clinicians, acknowledged, problems
+          FROM (${briefingCoverageSql(sql`${release.id}`)}) c ORDER BY site_name, unit_name`,
     );
   },
 });
+
+/**
+ * Coverage rows (release_id, unit_id, unit_name, site_name, devices, clinicians, acknowledged, problems)
+ * for each release in `releaseIds` (a list or subquery of ids) and each unit that has devices of its
+ * model. Shared with the compliance figures, which aggregate it per unit.
+ */
+export function briefingCoverageSql(releaseIds: SQL): SQL {
+  return sql`SELECT r.id AS release_id, u.id AS unit_id, u.name AS unit_name, s.name AS site_name, used.devices,
+                    (SELECT count(*)::int FROM user_units uu JOIN users us ON us.id = uu.user_id WHERE uu.unit_id = u.id AND us.role = 'clinician' AND us.active) AS clinicians,
+                    (SELECT count(DISTINCT a.user_id)::int FROM briefing_acknowledgements a WHERE a.release_id = r.id AND a.unit_id = u.id AND a.text_hash = b.text_hash) AS acknowledged,
+                    (SELECT count(*)::int FROM problem_reports p WHERE p.release_id = r.id AND p.unit_id = u.id) AS problems
+             FROM releases r
+             LEFT JOIN release_briefings b ON b.release_id = r.id
+             JOIN LATERAL (SELECT unit_id, count(*)::int AS devices FROM devices WHERE model_id = r.model_id GROUP BY unit_id) used ON true
+             JOIN units u ON u.id = used.unit_id JOIN sites s ON s.id = u.site_id
+             WHERE r.id IN (${releaseIds})`;
+}
 
 /** Units where someone assigned there acknowledged the release's current briefing (the rollout gate). */
 export async function briefingAcknowledgedUnits(db: Db, releaseId: number): Promise<Set<number>> {

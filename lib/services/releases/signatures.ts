@@ -36,14 +36,17 @@ export async function signingFailures(db: Db, userId: number): Promise<number> {
     db,
     sql`SELECT count(*)::int AS n FROM audit_events
         WHERE action IN ('signature.password_rejected', 'signature.lockout') AND actor_type = 'user' AND actor_id = ${id}
-          AND seq > coalesce((SELECT max(seq) FROM audit_events WHERE action = 'release.signed' AND actor_type = 'user' AND actor_id = ${id}), 0)
+          AND seq > coalesce((SELECT max(seq) FROM audit_events WHERE action IN ('release.signed', 'incident.signed_off') AND actor_type = 'user' AND actor_id = ${id}), 0)
           AND seq > coalesce((SELECT max(seq) FROM audit_events WHERE action = 'signature.unlocked' AND entity_type = 'user' AND entity_id = ${id}), 0)`,
   );
   return row?.n ?? 0;
 }
 
-/** Checks the re-entered password; returns the signer's printed name and role. */
-async function reauthenticate(tx: Db, actor: Actor, password: string, releaseId: number) {
+/**
+ * Checks the re-entered password for any electronic signature (releases, incident sign-offs); returns the
+ * signer's printed name and role. A wrong password is audited against `subject`; signing locks after the limit.
+ */
+export async function reauthenticate(tx: Db, actor: Actor, password: string, subject: { entityType: string; entityId: number }) {
   if (actor.type !== "user") throw new ForbiddenError("Only a person can sign.");
   const [user] = await tx.select().from(users).where(eq(users.id, actor.userId));
   if (!user?.active) throw new ForbiddenError("This account is disabled.");
@@ -55,7 +58,7 @@ async function reauthenticate(tx: Db, actor: Actor, password: string, releaseId:
     const locks = failures + 1 >= SIGNING_FAILURE_LIMIT;
     throw new SignatureRefused(
       locks ? `Wrong password. Signing is now locked for your account; an administrator must unlock it.` : "Wrong password: the signature was not applied.",
-      { action: locks ? "signature.lockout" : "signature.password_rejected", entityType: "release", entityId: releaseId, after: { failures: failures + 1 } },
+      { action: locks ? "signature.lockout" : "signature.password_rejected", ...subject, after: { failures: failures + 1 } },
     );
   }
   return { userId: user.id, printedName: user.displayName, role: user.role };
@@ -93,7 +96,7 @@ export const signRelease = command({
     if (input.meaning === "reviewed") requireState(release, ["verified", "in_review"], "sign a review");
     else if (input.meaning === "revoked") requireState(release, ["in_review", "approved"], "revoke a signature");
     else requireState(release, ["in_review"], input.meaning === "approved" ? "approve" : "reject");
-    const signer = await reauthenticate(tx, actor, input.password, release.id);
+    const signer = await reauthenticate(tx, actor, input.password, { entityType: "release", entityId: release.id });
 
     if ((input.meaning === "approved" || input.meaning === "rejected") && (signer.userId === release.submittedBy || signer.userId === release.createdBy)) {
       throw new ForbiddenError("You submitted this release, so you cannot sign its approval or rejection. Someone else must decide.", {
@@ -128,7 +131,7 @@ export const signRelease = command({
 async function retire(meaning: "withdrawn" | "recalled", { tx, actor, input, audit }: { tx: Db; actor: Actor; input: z.output<typeof RetireReleaseInput>; audit: (e: AuditEntry) => Promise<void> }) {
   const release = await loadRelease(tx, actor, input.releaseId, { forUpdate: true });
   requireState(release, ["approved"], meaning === "withdrawn" ? "withdraw it" : "recall it");
-  const signer = await reauthenticate(tx, actor, input.password, release.id);
+  const signer = await reauthenticate(tx, actor, input.password, { entityType: "release", entityId: release.id });
   const signature = await insertSignature(tx, release, signer, meaning, audit, { reason: input.reason });
   const moved = await moveRelease(tx, release, meaning, audit, { signatureId: signature.id }, input.reason);
   return { signature, state: moved.state };

@@ -46,13 +46,13 @@ export const createRollout = command({
 });
 
 /** Creates the rollout, its waves and its device rows, and starts its first wave if the gates allow. */
-export async function insertRollout(tx: Db, actor: Actor, input: z.output<typeof CreateRolloutInput>, audit: Audit) {
+export async function insertRollout(tx: Db, actor: Actor, input: z.output<typeof CreateRolloutInput>, audit: Audit, downgradeExceptionId: number | null = null) {
   const release = await approvedRelease(tx, input.filter.releaseId);
-  const targets = (await candidates(tx, release, input.filter)).filter((c) => c.excluded === null);
+  const targets = (await candidates(tx, release, input.filter, { belowFloor: downgradeExceptionId !== null })).filter((c) => c.excluded === null);
   if (targets.length === 0) throw new ValidationError("No device can take this release with these choices. Check the compatibility report.");
   const [rollout] = await tx
     .insert(rollouts)
-    .values({ releaseId: release.id, name: input.name, targetFilter: input.filter, maxConcurrent: input.maxConcurrent, createdBy: actor.type === "user" ? actor.userId : null })
+    .values({ releaseId: release.id, name: input.name, targetFilter: input.filter, maxConcurrent: input.maxConcurrent, createdBy: actor.type === "user" ? actor.userId : null, downgradeExceptionId })
     .returning();
   const split = assignWaves(targets, input.waves, rollout!.id);
   const empty = split.findIndex((ids) => ids.length === 0);

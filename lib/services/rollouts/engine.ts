@@ -1,10 +1,14 @@
 import { and, asc, eq, inArray, isNull, sql } from "drizzle-orm";
 import { queryRows, type Db } from "@/db/client";
-import { deploymentActions, problemReports, rolloutDevices, rolloutWaves, rollouts, type GateResult, type Rollout, type RolloutWave } from "@/db/schema";
+import { deploymentActions, releases, rolloutDevices, rolloutWaves, rollouts, type GateResult, type Rollout, type RolloutWave } from "@/db/schema";
+import { HEALTH_METRIC_LABELS } from "@/lib/domain";
 import { systemActor, type Actor } from "../actor";
 import { recordAudit, type AuditEntry } from "../audit/record";
 import { stopOpenActions } from "../deployments/stop";
+import { openIncident } from "../incidents/open";
+import { openIncidentBlocking } from "../incidents/queries";
 import { briefingAcknowledgedUnits } from "../releases/briefings";
+import { compareCohorts, type CohortComparison } from "../telemetry/regression";
 
 // The rollout engine. Offers are decided when a device polls (the install gate); this moves rollouts
 // between waves. Every step is a conditional update inside a transaction that holds the rollout's row
@@ -14,6 +18,9 @@ import { briefingAcknowledgedUnits } from "../releases/briefings";
 export type Audit = (entry: AuditEntry) => Promise<void>;
 
 export const ENGINE: Actor = systemActor("rollout-engine");
+
+/** How often a running rollout's updated devices are compared with its not-yet-updated ones. */
+export const HEALTH_CHECK_MS = 5 * 60_000;
 
 /** Devices that report nothing for this long while downloading or installing are failed (and can be retried). */
 export const PROGRESS_TIMEOUT_MS = 6 * 3_600_000;
@@ -58,6 +65,7 @@ export async function stopRollout(tx: Db, rollout: Rollout, state: "halted" | "c
 export async function advanceRollout(tx: Db, rolloutId: number, now: Date, audit: Audit): Promise<string> {
   const [rollout] = await tx.select().from(rollouts).where(eq(rollouts.id, rolloutId)).for("update", { skipLocked: true });
   if (!rollout || rollout.state !== "running") return "idle";
+  if (await healthRegressed(tx, rollout, now, audit)) return "paused";
   const waves = await tx.select().from(rolloutWaves).where(eq(rolloutWaves.rolloutId, rollout.id)).orderBy(asc(rolloutWaves.position));
   const active = waves.find((w) => w.state === "active");
   if (active) {
@@ -82,6 +90,54 @@ export async function advanceRollout(tx: Db, rolloutId: number, now: Date, audit
   await saveGates(tx, next, gates);
   if (!gates.every((g) => g.ok)) return "gated";
   return startWave(tx, rollout, next, audit);
+}
+
+/**
+ * The health-regression gate (every HEALTH_CHECK_MS while the rollout runs): compares updated with
+ * not-yet-updated devices of the model (compareCohorts). A regression opens one incident with the
+ * evidence and pauses the rollout; the incident blocks the next wave until someone signs it off, after
+ * which the same regression no longer pauses it.
+ */
+async function healthRegressed(tx: Db, rollout: Rollout, now: Date, audit: Audit): Promise<boolean> {
+  if (rollout.healthCheckedAt && now.getTime() - rollout.healthCheckedAt.getTime() < HEALTH_CHECK_MS) return false;
+  const updatedDevices = await queryRows<{ device_id: number }>(tx, sql`SELECT device_id FROM deployment_actions WHERE rollout_id = ${rollout.id} AND state = 'succeeded'`);
+  if (updatedDevices.length === 0) return false;
+  await tx.update(rollouts).set({ healthCheckedAt: now }).where(eq(rollouts.id, rollout.id));
+  const result = await compareCohorts(tx, { rolloutId: rollout.id, until: now });
+  if (result.regressed.length === 0) return false;
+  const worse = result.metrics.filter((m) => m.regressed);
+  const summary = worse.map((m) => `${HEALTH_METRIC_LABELS[m.metric].toLowerCase()} ${m.relativeChange === null ? "up from 0" : `+${Math.round(m.relativeChange * 100)}%`} (p = ${m.pValue!.toPrecision(2)})`).join("; ");
+  const [release] = await tx.select({ version: releases.version }).from(releases).where(eq(releases.id, rollout.releaseId));
+  const { incident } = await openIncident(tx, ENGINE, audit, {
+    source: "health_regression",
+    sourceKey: `rollout:${rollout.id}:health_regression`,
+    severity: "high",
+    title: `Health regression after ${release!.version}: ${worse.map((m) => HEALTH_METRIC_LABELS[m.metric].toLowerCase()).join(", ")}`,
+    description: `Updated devices are worse than not-yet-updated devices of the same model over the same period: ${summary}. The rollout is paused and its next wave waits until someone signs this incident off.`,
+    releaseId: rollout.releaseId,
+    rolloutId: rollout.id,
+    deviceIds: updatedDevices.map((d) => d.device_id),
+    evidence: regressionEvidence(result),
+  });
+  if (incident.signedOffAt) return false;
+  await tx.update(rollouts).set({ state: "paused", stateReason: `Health regression: ${summary}. See incident #${incident.id}.`, updatedAt: sql`now()` }).where(eq(rollouts.id, rollout.id));
+  await audit({ action: "rollout.paused", entityType: "rollout", entityId: rollout.id, after: { cause: "health regression", incidentId: incident.id, metrics: result.regressed } });
+  return true;
+}
+
+/** What the incident keeps: the test's figures, and the first regressed metric's hourly series for its chart. */
+function regressionEvidence(result: CohortComparison) {
+  const metric = result.regressed[0]!;
+  return {
+    kind: "health_regression",
+    metric,
+    metricLabel: HEALTH_METRIC_LABELS[metric],
+    since: result.since,
+    until: result.until,
+    settings: result.settings,
+    metrics: result.metrics,
+    series: result.series.map((p) => ({ hour: p.t, updated: p.updated[metric] ?? null, control: p.control[metric] ?? null })),
+  };
 }
 
 /** The shares an active wave is judged on, from its counts. */
@@ -112,7 +168,20 @@ async function judgeActiveWave(tx: Db, rollout: Rollout, wave: RolloutWave, now:
   const gates = activeWaveGates(s, wave);
   await saveGates(tx, wave, gates);
   if (!gates[0]!.ok) {
-    await stopRollout(tx, rollout, "halted", `Automatic halt in wave "${wave.name}": ${s.failed} of ${finished} finished devices failed (${failurePct}%, limit ${wave.maxFailurePct}%).`, audit);
+    const reason = `Automatic halt in wave "${wave.name}": ${s.failed} of ${finished} finished devices failed (${failurePct}%, limit ${wave.maxFailurePct}%).`;
+    await stopRollout(tx, rollout, "halted", reason, audit);
+    const failed = await queryRows<{ device_id: number }>(tx, sql`SELECT a.device_id FROM rollout_devices rd JOIN deployment_actions a ON a.id = rd.action_id WHERE rd.wave_id = ${wave.id} AND a.state IN ('failed', 'rolled_back')`);
+    await openIncident(tx, ENGINE, audit, {
+      source: "failure_rate",
+      sourceKey: `rollout:${rollout.id}:failure_rate`,
+      severity: "high",
+      title: `Rollout "${rollout.name}" halted: ${failurePct}% of updates failed`,
+      description: reason,
+      releaseId: rollout.releaseId,
+      rolloutId: rollout.id,
+      deviceIds: failed.map((f) => f.device_id),
+      evidence: { wave: wave.name, ...s, failurePct, limitPct: wave.maxFailurePct, minSample: wave.minSample },
+    });
     return "halted";
   }
   if (s.open > 0) return "running";
@@ -132,12 +201,12 @@ async function nextWaveGates(tx: Db, rollout: Rollout, wave: RolloutWave, previo
     const soakEnds = previous.completedAt.getTime() + previous.soakMinutes * 60_000;
     gates.push({ gate: "soak time", ok: now.getTime() >= soakEnds, detail: now.getTime() >= soakEnds ? `"${previous.name}" soaked ${previous.soakMinutes} min` : `until ${new Date(soakEnds).toISOString()}` });
   }
-  // Incidents arrive with the incident work; until then a bedside report of patient harm stops the rollout's next wave.
-  const [harm] = await tx
-    .select({ n: sql<number>`count(*)::int` })
-    .from(problemReports)
-    .where(and(eq(problemReports.releaseId, rollout.releaseId), eq(problemReports.patientHarm, true), sql`${problemReports.createdAt} >= ${rollout.createdAt}`));
-  gates.push({ gate: "no open incident", ok: (harm?.n ?? 0) === 0, detail: harm?.n ? `${harm.n} report(s) of patient harm since the rollout began` : "no report of patient harm" });
+  const blocking = await openIncidentBlocking(tx, rollout.id);
+  gates.push({
+    gate: "no open incident",
+    ok: blocking.length === 0,
+    detail: blocking.length ? `incident ${blocking.map((b) => `#${b.id}`).join(", ")} open and not signed off` : "no open incident on this rollout",
+  });
   if (wave.requireAcknowledgement) {
     const units = await queryRows<{ unit_id: number }>(tx, sql`SELECT DISTINCT d.unit_id FROM rollout_devices rd JOIN devices d ON d.id = rd.device_id WHERE rd.wave_id = ${wave.id}`);
     const acknowledged = await briefingAcknowledgedUnits(tx, rollout.releaseId);
@@ -158,6 +227,18 @@ async function saveGates(tx: Db, wave: RolloutWave, gates: GateResult[]) {
 }
 
 /**
+ * The anti-rollback counter for a device's action (UPD-04), over `d` (devices) and `r` (the release): the
+ * release's security version — or, in a rollout a signed downgrade exception created, one above the
+ * device's floor, so the older image is issued with new, higher-counter metadata the device accepts.
+ */
+export const issuedCounterSql = (rollout: Rollout) =>
+  rollout.downgradeExceptionId === null ? sql`r.security_version` : sql`greatest(r.security_version, d.security_version + 1)`;
+
+/** Whether the release may go to the device: never below its floor, unless a downgrade exception allows it. */
+export const withinFloorSql = (rollout: Rollout) =>
+  rollout.downgradeExceptionId === null ? sql`d.security_version <= r.security_version` : sql`true`;
+
+/**
  * Targets the wave's devices: one deployment action each, in one statement. A device that meanwhile got
  * another update, was quarantined or retired, or rose above the release's security version is skipped
  * with the reason.
@@ -168,14 +249,14 @@ async function startWave(tx: Db, rollout: Rollout, wave: RolloutWave, audit: Aud
   const targeted = await queryRows<{ n: number }>(
     tx,
     sql`WITH eligible AS (
-          SELECT rd.device_id, d.firmware_version FROM rollout_devices rd
+          SELECT rd.device_id, d.firmware_version, ${issuedCounterSql(rollout)} AS counter FROM rollout_devices rd
           JOIN devices d ON d.id = rd.device_id
           JOIN releases r ON r.id = ${rollout.releaseId}
           WHERE rd.rollout_id = ${rollout.id} AND rd.wave_id = ${wave.id} AND rd.action_id IS NULL
-            AND d.status NOT IN ('quarantined', 'retired') AND d.security_version <= r.security_version),
+            AND d.status NOT IN ('quarantined', 'retired') AND ${withinFloorSql(rollout)}),
         created AS (
-          INSERT INTO deployment_actions (device_id, release_id, previous_version, rollout_id, wave_id, created_by)
-          SELECT device_id, ${rollout.releaseId}, firmware_version, ${rollout.id}, ${wave.id}, ${rollout.createdBy} FROM eligible
+          INSERT INTO deployment_actions (device_id, release_id, previous_version, rollout_id, wave_id, created_by, security_counter)
+          SELECT device_id, ${rollout.releaseId}, firmware_version, ${rollout.id}, ${wave.id}, ${rollout.createdBy}, counter FROM eligible
           ON CONFLICT (device_id) WHERE state IN ('scheduled','downloading','downloaded','installing','installed_awaiting_confirmation','cancel_requested') DO NOTHING
           RETURNING id, device_id),
         linked AS (

@@ -10,7 +10,7 @@ import { forgetUnitWindows } from "../ddi/context";
 import { ConflictError, ForbiddenError, NotFoundError } from "../errors";
 import { command } from "../operation";
 import { SignatureRefused } from "../releases/signatures";
-import { advanceRollout, ENGINE, stopRollout } from "./engine";
+import { advanceRollout, ENGINE, issuedCounterSql, stopRollout, withinFloorSql } from "./engine";
 
 // Operator actions on rollouts. Each is permission-checked, audited in its own transaction, and refused
 // (409) from a state where it makes no sense.
@@ -86,15 +86,16 @@ export const retryFailed = command({
     if (rollout.state !== "running" && rollout.state !== "paused") throw new ConflictError(`This rollout is ${rollout.state}; failed devices can be retried only while it runs or is paused.`);
     const [row] = await queryRows<{ n: number }>(tx, sql`
       WITH failed AS (
-        SELECT rd.device_id, rd.wave_id, d.firmware_version FROM rollout_devices rd
+        SELECT rd.device_id, rd.wave_id, d.firmware_version, ${issuedCounterSql(rollout)} AS counter FROM rollout_devices rd
         JOIN deployment_actions a ON a.id = rd.action_id
         JOIN devices d ON d.id = rd.device_id
         JOIN rollout_waves w ON w.id = rd.wave_id
+        JOIN releases r ON r.id = ${rollout.releaseId}
         WHERE rd.rollout_id = ${rollout.id} AND a.state IN ('failed', 'rolled_back') AND w.state IN ('active', 'completed')
-          AND d.status NOT IN ('quarantined', 'retired')),
+          AND d.status NOT IN ('quarantined', 'retired') AND ${withinFloorSql(rollout)}),
       created AS (
-        INSERT INTO deployment_actions (device_id, release_id, previous_version, rollout_id, wave_id, created_by)
-        SELECT device_id, ${rollout.releaseId}, firmware_version, ${rollout.id}, wave_id, ${rollout.createdBy} FROM failed
+        INSERT INTO deployment_actions (device_id, release_id, previous_version, rollout_id, wave_id, created_by, security_counter)
+        SELECT device_id, ${rollout.releaseId}, firmware_version, ${rollout.id}, wave_id, ${rollout.createdBy}, counter FROM failed
         ON CONFLICT (device_id) WHERE state IN ('scheduled','downloading','downloaded','installing','installed_awaiting_confirmation','cancel_requested') DO NOTHING
         RETURNING id, device_id),
       linked AS (

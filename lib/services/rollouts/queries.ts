@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, inArray, isNull, sql } from "drizzle-orm";
+import { and, asc, desc, eq, isNull, sql } from "drizzle-orm";
 import { z } from "zod";
 import { queryRows } from "@/db/client";
 import { auditEvents, blackouts, deviceModels, freezes, maintenanceWindows, releases, rolloutWaves, rollouts, sites, units, users } from "@/db/schema";

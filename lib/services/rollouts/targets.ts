@@ -37,7 +37,8 @@ const anyOf = (column: SQL, values: readonly (string | number)[] | undefined, ty
   values?.length ? sql`AND ${column} = ANY(${sql.param(values)}::${sql.raw(type)}[])` : sql``;
 
 /** Every device the filter selects, with why it is not a target (null when it is one). */
-export async function candidates(db: Db, release: Release, f: z.output<typeof TargetFilter>): Promise<Candidate[]> {
+/** `belowFloor`: a signed downgrade exception lets these devices go below their security floor. */
+export async function candidates(db: Db, release: Release, f: z.output<typeof TargetFilter>, opts: { belowFloor?: boolean } = {}): Promise<Candidate[]> {
   const models = f.modelIds?.length ? f.modelIds : [release.modelId];
   return queryRows<Candidate>(
     db,
@@ -45,7 +46,7 @@ export async function candidates(db: Db, release: Release, f: z.output<typeof Ta
           CASE
             WHEN d.model_id <> ${release.modelId} THEN 'wrong_model'
             WHEN NOT (d.hardware_revision = ANY(${sql.param(release.hardwareRevisions)}::text[])) THEN 'wrong_hardware'
-            WHEN d.security_version > ${release.securityVersion} THEN 'below_floor'
+            WHEN d.security_version > ${release.securityVersion} AND ${!opts.belowFloor} THEN 'below_floor'
             WHEN d.status IN ('quarantined', 'retired') THEN 'not_active'
             WHEN d.last_contact_at IS NULL OR d.last_contact_at < now() - make_interval(days => ${f.offlineDays}) THEN 'offline_too_long'
             WHEN EXISTS (SELECT 1 FROM deployment_actions a WHERE a.device_id = d.id

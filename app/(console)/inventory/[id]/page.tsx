@@ -2,6 +2,7 @@ import type { Metadata } from "next";
 import Link from "next/link";
 import { CriticalityBadge, StatusBadge } from "@/components/device-badges";
 import { DeviceEditForm } from "@/components/device-edit-form";
+import { DeviceHealth } from "@/components/telemetry/device-health";
 import { formatAgo, formatDateTime, formatWindow } from "@/components/format";
 import { AuditChanges } from "@/components/audit-changes";
 import { BackLink, Badge, Field } from "@/components/ui";
@@ -14,6 +15,8 @@ import { deviceUpdateStatus } from "@/lib/services/deployments/device-status";
 import { assignableReleases, listReleases, recalledFirmware } from "@/lib/services/releases/queries";
 import { BLOCKER_LABELS } from "@/lib/services/safety/install-gate";
 import { getDevice } from "@/lib/services/inventory/device";
+import { deviceRisk } from "@/lib/services/inventory/risk";
+import { DeviceRisk } from "@/components/device-risk";
 import { ACTION_STATE_LABELS, OPEN_ACTION_STATES } from "@/lib/domain";
 import { AssignReleaseForm, CancelDeploymentForm, TokenForms } from "@/components/device-update-forms";
 import { ActionStateBadge } from "@/components/action-state-badge";
@@ -48,6 +51,7 @@ export default async function DevicePage({ params }: { params: Promise<{ id: str
     : undefined;
   const options = canEdit ? await deviceFilterOptions(ctx, undefined) : null;
   const siteName = new Map(options?.sites.map((s) => [s.id, s.name]));
+  const risk = await deviceRisk(ctx, { deviceId: device.id });
 
   return (
     <>
@@ -87,7 +91,7 @@ export default async function DevicePage({ params }: { params: Promise<{ id: str
           <h2 className="mt-8 mb-4 text-base font-semibold">Model</h2>
           <dl className="grid grid-cols-2 gap-x-6 gap-y-4 md:grid-cols-3">
             <Field label="Manufacturer">{manufacturerName}</Field>
-            <Field label="Model">{model.name}</Field>
+            <Field label="Model"><Link href={`/inventory/models/${model.id}`} className="link">{model.name}</Link></Field>
             <Field label="Device class">Class {model.deviceClass}</Field>
             <Field label="End of support">
               {model.endOfSupport ?? "—"}
@@ -110,6 +114,8 @@ export default async function DevicePage({ params }: { params: Promise<{ id: str
           </section>
         ) : null}
       </div>
+
+      <DeviceRisk risk={risk} />
 
       <div className="mt-6 grid gap-6 lg:grid-cols-3">
         <section className="card p-5 lg:col-span-2" aria-labelledby="updates">
@@ -183,6 +189,11 @@ export default async function DevicePage({ params }: { params: Promise<{ id: str
           {can(user.role, "devices.credentials") ? <div className="mt-4"><TokenForms deviceId={device.id} hasToken={Boolean(updates.credential)} /></div> : null}
         </section>
       </div>
+
+      <section className="card mt-6 p-5" aria-labelledby="health">
+        <h2 id="health" className="mb-4 text-base font-semibold">Health</h2>
+        <DeviceHealth deviceId={device.id} />
+      </section>
 
       <section className="card mt-6 p-5" aria-labelledby="rollouts">
         <h2 id="rollouts" className="mb-4 text-base font-semibold">Rollouts</h2>

@@ -3,15 +3,18 @@ import Link from "next/link";
 import { formatCount, formatDateTime } from "@/components/format";
 import { Section } from "@/components/releases/section";
 import { RolloutEvents } from "@/components/rollouts/events";
+import { DowngradeExceptions } from "@/components/rollouts/downgrades";
 import { CancelForm, HaltAllForm, LiveRefresh, PauseForm, ResumeForm, RetryFailedForm, RevertForm } from "@/components/rollouts/operations";
 import { ProgressBar, RolloutStateBadge } from "@/components/rollouts/progress";
 import { WaveCard } from "@/components/rollouts/waves";
+import { RolloutHealth } from "@/components/telemetry/rollout-health";
 import { TableHead } from "@/components/table";
 import { BackLink, Field } from "@/components/ui";
 import { can } from "@/lib/auth/permissions";
 import { requestCtx, requirePagePermission } from "@/lib/auth/session";
 import { orNotFound } from "@/lib/pages";
 import { listReleases } from "@/lib/services/releases/queries";
+import { downgradesOf } from "@/lib/services/rollouts/downgrade";
 import { rolloutDetail } from "@/lib/services/rollouts/queries";
 
 export const metadata: Metadata = { title: "Rollout" };
@@ -24,9 +27,11 @@ export default async function RolloutPage({ params }: { params: Promise<{ id: st
   const { rollout, waves, progress, perUnit, failures, events } = detail;
   const canManage = can(user.role, "rollouts.manage");
   const live = rollout.state === "running" || rollout.state === "paused";
-  const knownGood = canManage && progress.succeeded > 0
+  const knownGood = (canManage || can(user.role, "downgrades.sign")) && progress.succeeded > 0
     ? (await listReleases(ctx, { state: "approved" })).filter((r) => r.modelName === detail.modelName && r.id !== rollout.releaseId)
     : [];
+  const canDowngrade = can(user.role, "downgrades.sign");
+  const downgrades = await downgradesOf(ctx, { rolloutId: rollout.id });
   const reasonTone = rollout.state === "halted" ? "border-red-300 bg-red-50 text-red-900" : rollout.state === "paused" ? "border-amber-300 bg-amber-50 text-amber-950" : "border-slate-200 bg-slate-50 text-slate-800";
   const pct = progress.devices ? Math.round((progress.succeeded / progress.devices) * 100) : 0;
 
@@ -64,6 +69,8 @@ export default async function RolloutPage({ params }: { params: Promise<{ id: st
           <Field label="Finished">{rollout.finishedAt ? formatDateTime(rollout.finishedAt) : "—"}</Field>
         </dl>
       </section>
+
+      <div className="mb-6"><RolloutHealth rolloutId={rollout.id} /></div>
 
       <div className="grid gap-6 lg:grid-cols-3">
         <div className="space-y-6 lg:col-span-2">
@@ -141,6 +148,9 @@ export default async function RolloutPage({ params }: { params: Promise<{ id: st
                 <div className="mt-3"><RevertForm rolloutId={rollout.id} updated={progress.succeeded} releases={knownGood} /></div>
               </details>
             </section>
+          ) : null}
+          {downgrades.length || (canDowngrade && progress.succeeded > 0) ? (
+            <DowngradeExceptions rolloutId={rollout.id} exceptions={downgrades} releases={knownGood} canSign={canDowngrade} user={{ id: user.userId, name: user.name }} />
           ) : null}
           <Section id="events" title="Timeline" description="Every change to this rollout, newest first.">
             <RolloutEvents events={events} />
