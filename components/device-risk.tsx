@@ -24,7 +24,7 @@ export function DeviceRisk({ risk }: { risk: RiskBreakdown }) {
   return (
     <section className="card mt-6 p-5" aria-labelledby="risk" data-testid="device-risk">
       <h2 id="risk" className="mb-1 flex items-center gap-3 text-base font-semibold">
-        Risk score <Badge tone={tone}><span data-testid="risk-score">{risk.score}</span> of 100</Badge>
+        Risk score <Badge tone={tone}><span data-testid="risk-score">{risk.score}</span>&nbsp;of 100</Badge>
       </h2>
       <p className="mb-3 text-sm text-slate-600">Higher means look at this device first. The score adds up these parts:</p>
       <table className="min-w-full text-sm">

@@ -22,7 +22,7 @@ export function BarFigure({
   average?: { value: number; label: string };
   height?: number;
 }) {
-  const h = height ?? (horizontalBars ? Math.max(160, 40 + data.length * 32) : 260);
+  const h = height ?? (horizontalBars ? Math.max(160, 48 + data.length * 40) : 260);
   const valueAxis = { type: "number" as const, domain: [0, max ?? "auto"] as [number, number | "auto"], allowDecimals: false, unit, tick: { fill: "#475569", fontSize: 12 } };
   const categoryAxis = { type: "category" as const, dataKey: category, tick: { fill: "#475569", fontSize: 12 }, interval: 0 };
   return (
@@ -33,7 +33,7 @@ export function BarFigure({
           {horizontalBars ? (
             <>
               <XAxis {...valueAxis} />
-              <YAxis {...categoryAxis} width={180} />
+              <YAxis {...categoryAxis} width={230} />
             </>
           ) : (
             <>

@@ -40,7 +40,7 @@ function configuredGates(wave: WaveView, previous: WaveView | null): string[] {
   return [
     previous ? `“${previous.name}” has finished and met its success gate` : null,
     previous && previous.soakMinutes > 0 ? `and has soaked for ${minutes(previous.soakMinutes)} since` : null,
-    "no report of patient harm since the rollout began",
+    "no open incident on this rollout that nobody has signed off",
     wave.requireAcknowledgement ? "the briefing acknowledged by the clinicians of every unit in this wave" : null,
     wave.requireGoAhead ? "a signed go-ahead" : null,
   ].filter((g): g is string => g !== null);

@@ -23,7 +23,10 @@ export async function seedDemoTelemetry(db: Db, opts: { now?: Date } = {}): Prom
     const list = chosen.get(d.modelId) ?? [];
     if (list.length < PER_MODEL) chosen.set(d.modelId, [...list, d]);
   }
-  const start = Math.floor(now / 3_600_000) * 3_600_000 - DAYS * 24 * 3_600_000;
+  // History ends where the current hour begins: the live (simulated) devices own the hour in progress, so
+  // their first readings are not mixed into an hour with the seed's.
+  const thisHour = Math.floor(now / 3_600_000) * 3_600_000;
+  const start = thisHour - DAYS * 24 * 3_600_000;
   const samples: SampleRow[] = [];
   for (const list of chosen.values()) {
     for (const d of list) {
@@ -31,7 +34,7 @@ export async function seedDemoTelemetry(db: Db, opts: { now?: Date } = {}): Prom
       let drift = rng.normal(0, 0.3);
       const alarmsPerHour = rng.uniform(0.2, 1.5);
       const basePower = rng.uniform(8, 25);
-      for (let t = start + 10 * 60_000; t < now; t += 30 * 60_000) {
+      for (let t = start + 10 * 60_000; t < thisHour; t += 30 * 60_000) {
         const inUse = rng.chance(0.6);
         battery = inUse ? battery - rng.uniform(0.5, 2) : Math.min(100, battery + rng.uniform(0, 3));
         if (battery < 15) battery = rng.uniform(90, 100);

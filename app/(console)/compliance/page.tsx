@@ -14,7 +14,14 @@ import { complianceTables, type FigureTable } from "@/lib/services/compliance/ta
 
 export const metadata: Metadata = { title: "Compliance" };
 
+/** Rows a per-unit chart shows: the ones furthest behind. */
+const CHART_ROWS = 10;
+
 const plural = (n: number, one: string, many = `${one}s`) => `${formatCount(n)} ${n === 1 ? one : many}`;
+
+function TopRowsNote({ shown, total, what }: { shown: number; total: number; what: string }) {
+  return total > shown ? <p className="text-slate-600">The chart shows the {shown} {what} furthest behind; all {total} are in the numbers.</p> : null;
+}
 
 export default async function CompliancePage() {
   const user = await requirePagePermission("compliance.read", "/compliance");
@@ -27,8 +34,9 @@ export default async function CompliancePage() {
     const lowest = rows[0];
     return `${formatCount(on)} of ${plural(devices, "device")} (${devices ? Math.round((100 * on) / devices) : 0} %) run their model's current approved firmware.${lowest ? ` Furthest behind: the ${what} ${lowest.name} at ${lowest.percent} %.` : ""}`;
   };
+  // A chart answers its question with the rows that matter (furthest behind first); the numbers table has all.
   const shareData = (rows: typeof f.currentVersion.byUnit, withDetail: boolean) =>
-    rows.map((r) => ({ name: withDetail ? `${r.name} (${r.detail})` : r.name, percent: r.percent }));
+    rows.slice(0, CHART_ROWS).map((r) => ({ name: withDetail ? `${r.name} · ${r.detail}` : r.name, percent: r.percent }));
   const shareSeries = [{ key: "percent", label: "On current version", color: PALETTE.blue }];
 
   const reached = f.timeTo90.releases.filter((r) => r.days !== null);
@@ -60,7 +68,12 @@ export default async function CompliancePage() {
           summary={share(f.currentVersion.byUnit, "unit")}
           empty={f.currentVersion.byUnit.length ? null : "No device runs a model that has an approved release yet."}
           chart={<BarFigure data={shareData(f.currentVersion.byUnit, true)} category="name" series={shareSeries} horizontalBars max={100} unit=" %" summary={share(f.currentVersion.byUnit, "unit")} />}
-          footer={f.currentVersion.withoutApproved ? <p className="text-slate-600">{plural(f.currentVersion.withoutApproved, "device")} of models without any approved release are not counted.</p> : null}
+          footer={
+            <>
+              <TopRowsNote shown={CHART_ROWS} total={f.currentVersion.byUnit.length} what="units" />
+              {f.currentVersion.withoutApproved ? <p className="text-slate-600">{plural(f.currentVersion.withoutApproved, "device")} of models without any approved release are not counted.</p> : null}
+            </>
+          }
         />
         <FigureCard
           table={tables.current_version_by_model}
@@ -112,6 +125,7 @@ export default async function CompliancePage() {
               data={EOS_STATES.map((s) => ({ state: EOS_STATE_LABELS[s], devices: eos[s] }))}
               category="state"
               series={[{ key: "devices", label: "Devices", color: PALETTE.purple }]}
+              horizontalBars
               summary={EOS_STATES.map((s) => `${EOS_STATE_LABELS[s]}: ${eos[s]}`).join("; ")}
             />
           }
@@ -137,7 +151,7 @@ export default async function CompliancePage() {
           empty={f.briefings.length ? null : "No current release carries a briefing yet."}
           chart={
             <BarFigure
-              data={f.briefings.map((b) => ({ name: `${b.unitName} (${b.siteName})`, percent: b.percent }))}
+              data={f.briefings.slice(0, CHART_ROWS).map((b) => ({ name: `${b.unitName} · ${b.siteName}`, percent: b.percent }))}
               category="name"
               series={[{ key: "percent", label: "Briefings acknowledged", color: PALETTE.blue }]}
               horizontalBars
@@ -146,6 +160,7 @@ export default async function CompliancePage() {
               summary={`Share of current briefings acknowledged per unit; ${fullyAcknowledged} of ${f.briefings.length} units fully covered.`}
             />
           }
+          footer={<TopRowsNote shown={CHART_ROWS} total={f.briefings.length} what="units" />}
         />
         <FigureCard
           table={tables.incidents}
