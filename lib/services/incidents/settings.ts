@@ -1,10 +1,11 @@
-import { eq, sql } from "drizzle-orm";
+import { eq } from "drizzle-orm";
 import { z } from "zod";
 import type { Db } from "@/db/client";
 import { appSettings } from "@/db/schema";
 import type { IncidentSeverity } from "@/lib/domain";
 import { ValidationError } from "../errors";
 import { command, query } from "../operation";
+import { storeSetting, storedSetting } from "../settings/app-settings";
 
 // The incident settings an administrator tunes: how long an incident may wait in triage before it
 // escalates (per severity), and where incident events are posted for other systems.
@@ -25,28 +26,16 @@ const DEFAULT_DEADLINES: EscalationDeadlines = { critical: 15, high: 60, medium:
 const Webhook = z.object({ url: z.url(), secret: z.string().min(16) }).strict();
 type WebhookConfig = z.output<typeof Webhook>;
 
-async function setting(db: Db, key: string): Promise<unknown> {
-  const [row] = await db.select({ value: appSettings.value }).from(appSettings).where(eq(appSettings.key, key));
-  return row?.value;
-}
-
 /** Minutes allowed in triage per severity; a stored value that no longer parses falls back to the defaults. */
 export async function escalationDeadlines(db: Db): Promise<EscalationDeadlines> {
-  const parsed = EscalationDeadlines.safeParse(await setting(db, ESCALATION_KEY));
+  const parsed = EscalationDeadlines.safeParse(await storedSetting(db, ESCALATION_KEY));
   return parsed.success ? parsed.data : DEFAULT_DEADLINES;
 }
 
 /** The outgoing webhook, or null when none is configured. */
 export async function webhookConfig(db: Db): Promise<WebhookConfig | null> {
-  const parsed = Webhook.safeParse(await setting(db, WEBHOOK_KEY));
+  const parsed = Webhook.safeParse(await storedSetting(db, WEBHOOK_KEY));
   return parsed.success ? parsed.data : null;
-}
-
-async function store(tx: Db, key: string, value: unknown, userId: number | null) {
-  await tx
-    .insert(appSettings)
-    .values({ key, value, updatedBy: userId })
-    .onConflictDoUpdate({ target: appSettings.key, set: { value, updatedBy: userId, updatedAt: sql`now()` } });
 }
 
 /** What the settings page shows: the deadlines and the webhook URL (never its secret). */
@@ -66,7 +55,7 @@ export const saveEscalationDeadlines = command({
   input: EscalationDeadlines,
   async run({ tx, actor, input, audit }) {
     const before = await escalationDeadlines(tx);
-    await store(tx, ESCALATION_KEY, input, actor.type === "user" ? actor.userId : null);
+    await storeSetting(tx, ESCALATION_KEY, input, actor.type === "user" ? actor.userId : null);
     await audit({ action: "settings.escalation_saved", entityType: "setting", entityId: ESCALATION_KEY, before, after: input });
     return input;
   },
@@ -94,7 +83,7 @@ export const saveIncidentWebhook = command({
     }
     const secret = input.secret || before?.secret;
     if (!secret) throw new ValidationError("Enter a signing secret: receivers use it to check that events come from Corridor.", { secret: ["Enter a signing secret."] });
-    await store(tx, WEBHOOK_KEY, { url: input.url, secret }, actor.type === "user" ? actor.userId : null);
+    await storeSetting(tx, WEBHOOK_KEY, { url: input.url, secret }, actor.type === "user" ? actor.userId : null);
     await audit({
       action: "settings.webhook_saved",
       entityType: "setting",

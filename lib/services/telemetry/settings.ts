@@ -1,8 +1,7 @@
-import { eq, sql } from "drizzle-orm";
 import { z } from "zod";
 import type { Db } from "@/db/client";
-import { appSettings } from "@/db/schema";
 import { command, query } from "../operation";
+import { storeSetting, storedSetting } from "../settings/app-settings";
 
 // The telemetry settings an administrator tunes, each one app_settings row validated here. A key never
 // written reads as its defaults.
@@ -37,10 +36,10 @@ export const SETTINGS = {
 type Key = keyof typeof SETTINGS;
 type Value<K extends Key> = (typeof SETTINGS)[K]["defaults"];
 
+/** A key's stored value; one never written, or one that no longer parses, reads as its defaults. */
 export async function readSetting<K extends Key>(db: Db, key: K): Promise<Value<K>> {
-  const [row] = await db.select({ value: appSettings.value }).from(appSettings).where(eq(appSettings.key, key));
-  if (!row) return SETTINGS[key].defaults;
-  return SETTINGS[key].schema.parse(row.value) as Value<K>;
+  const parsed = SETTINGS[key].schema.safeParse(await storedSetting(db, key));
+  return (parsed.success ? parsed.data : SETTINGS[key].defaults) as Value<K>;
 }
 
 function settingCommand<K extends Key>(key: K, name: string, action: string) {
@@ -50,11 +49,7 @@ function settingCommand<K extends Key>(key: K, name: string, action: string) {
     input: SETTINGS[key].schema,
     run: async ({ tx, actor, input, audit }) => {
       const before = await readSetting(tx, key);
-      const userId = actor.type === "user" ? actor.userId : null;
-      await tx
-        .insert(appSettings)
-        .values({ key, value: input, updatedBy: userId })
-        .onConflictDoUpdate({ target: appSettings.key, set: { value: input, updatedBy: userId, updatedAt: sql`now()` } });
+      await storeSetting(tx, key, input, actor.type === "user" ? actor.userId : null);
       await audit({ action, entityType: "app_setting", entityId: key, before, after: input });
       return input as Value<K>;
     },

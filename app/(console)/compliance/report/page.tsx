@@ -1,6 +1,6 @@
 import type { Metadata } from "next";
 import { FigureNumbers } from "@/components/compliance/figure-card";
-import { PrintButton } from "@/components/compliance/print-button";
+import { PrintButton } from "@/components/print-button";
 import { formatDateTime } from "@/components/format";
 import { BackLink } from "@/components/ui";
 import { requestCtx, requirePagePermission } from "@/lib/auth/session";
@@ -24,7 +24,7 @@ export default async function ComplianceReportPage() {
             Generated {formatDateTime(figures.now)} by {user.name} ({ROLE_LABELS[user.role]}).
           </p>
         </div>
-        <PrintButton />
+        <PrintButton primary />
       </header>
       {complianceTables(figures).map((t) => (
         <section key={t.key} className="mb-8 break-inside-avoid" aria-labelledby={`report-${t.key}`}>

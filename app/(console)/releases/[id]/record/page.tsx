@@ -3,7 +3,7 @@ import { formatDateTime } from "@/components/format";
 import { ReleaseStateBadge } from "@/components/releases/badges";
 import { CompatibilityTable, KnownIssuesTable } from "@/components/releases/content-lists";
 import { isoUtc } from "@/components/releases/iso-time";
-import { PrintButton } from "@/components/releases/print-button";
+import { PrintButton } from "@/components/print-button";
 import { SignaturesTable } from "@/components/releases/signatures-table";
 import { BackLink, Field, Notice } from "@/components/ui";
 import { requestCtx, requirePagePermission } from "@/lib/auth/session";

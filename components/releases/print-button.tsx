@@ -1,9 +1,0 @@
-"use client";
-
-export function PrintButton() {
-  return (
-    <button type="button" className="btn-secondary print:hidden" onClick={() => window.print()}>
-      Print
-    </button>
-  );
-}
