@@ -24,8 +24,12 @@ test.describe("compliance for a manager (issue 6 §5, ROL-07, ROL-12)", () => {
     const eos = page.getByTestId("figure-end_of_support");
     await expect(eos.locator(".recharts-wrapper > svg.recharts-surface")).toBeVisible();
     await expect(eos.locator(".recharts-bar-rectangle")).not.toHaveCount(0);
-    // The share chart names the demo's units (a freshly seeded fleet may still be at 0 %, which draws no bar).
-    await expect(page.getByTestId("figure-current_version_by_unit").locator(".recharts-wrapper > svg.recharts-surface")).toContainText("Medical ICU");
+    // The share chart names the unit furthest behind, the first row of its numbers (a freshly seeded fleet
+    // may still be at 0 %, which draws no bar), and says that it shows only the units furthest behind.
+    const byUnit = page.getByTestId("figure-current_version_by_unit");
+    const furthestBehind = (await byUnit.getByTestId("table-current_version_by_unit").locator("tbody tr").first().locator("td").first().textContent())!.trim();
+    await expect(byUnit.locator(".recharts-wrapper > svg.recharts-surface")).toContainText(furthestBehind.split(" ")[0]!);
+    await expect(byUnit).toContainText(/The chart shows the 10 units furthest behind; all \d+ are in the numbers\./);
     // Every figure shows a chart or says in words why there is none.
     const cards = await page.locator("[data-testid^='figure-']:not([data-testid='figure-empty'])").all();
     expect(cards).toHaveLength(8);

@@ -452,6 +452,13 @@ export async function runSimulation(o: SimOptions): Promise<SimResult> {
     const reported = new Set([...rec.results.values()].flat().map((r) => r.actionId));
     for (const a of actionRows) if ((a.state === "succeeded" || a.state === "failed") && !reported.has(a.id)) mismatches.push(`action ${a.id} ${a.state} on the server without a device result`);
     invariants.push({ name: "device and server agree on every install result (none lost, none twice)", ok: mismatches.length === 0, detail: mismatches.length ? mismatches.slice(0, 5).join("; ") : `${reported.size} results` });
+    // The auto-halt raised one incident (ROL-10), about the halted rollout and nothing else.
+    const tripped = await queryRows<{ rollout_id: number; n: number }>(db, sql`SELECT rollout_id, count(*)::int AS n FROM incidents WHERE source = 'failure_rate' GROUP BY 1`);
+    invariants.push({
+      name: "the automatic halt opened exactly one incident, on the halted rollout",
+      ok: tripped.length === 1 && tripped[0]!.rollout_id === bad.id && tripped[0]!.n === 1,
+      detail: JSON.stringify(tripped),
+    });
 
     // ---- The failing model's rollout.
     const [badRow] = await db.select().from(rollouts).where(eq(rollouts.id, bad.id));
