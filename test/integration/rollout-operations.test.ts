@@ -73,7 +73,7 @@ describe("Pause and resume", () => {
     expect(await rolloutRow(w.db, rollout.id)).toMatchObject({ state: "running", stateReason: null });
     for (const x of members) await expectOffered(w, x, "resumed");
     await refused(() => resumeRollout(w.biomed, { rolloutId: rollout.id }), /Only a paused rollout can be resumed; this one is running/);
-    const rows = (await auditRowsAfter(w.db, hw)).filter((r) => r.entityType === "rollout");
+    const rows = (await auditRowsAfter(w.db, hw)).filter((r) => r.entityType === "rollout" && r.entityId === String(rollout.id));
     expect(rows.map((r) => [r.action, r.actorType, r.reason])).toEqual([
       ["rollout.paused", "user", "Night shift asked to wait"],
       ["rollout.resumed", "user", null],

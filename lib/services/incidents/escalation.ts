@@ -7,6 +7,7 @@ import { recordAudit } from "../audit/record";
 import { enqueueWebhook, notifyUsers, ON_CALL } from "./notify";
 import { deadlineFrom } from "./open";
 import { deliverWebhooks } from "./webhook";
+import { startTicker } from "../ticker";
 
 // Escalation: an incident left in triage past its deadline (set per severity in the incident settings)
 // goes up one level, once per deadline:
@@ -58,15 +59,5 @@ export async function tickEscalations(db: Db): Promise<number[]> {
 
 /** Escalates and delivers webhook events every `everyMs` (one round at a time per process). */
 export function startIncidentTicker(db: Db, everyMs: number): () => void {
-  let busy = false;
-  const timer = setInterval(() => {
-    if (busy) return;
-    busy = true;
-    tickEscalations(db)
-      .then(() => deliverWebhooks(db))
-      .catch((err) => console.error("[corridor] incident tick failed", err))
-      .finally(() => (busy = false));
-  }, everyMs);
-  timer.unref();
-  return () => clearInterval(timer);
+  return startTicker("incident", everyMs, () => tickEscalations(db).then(() => deliverWebhooks(db)));
 }

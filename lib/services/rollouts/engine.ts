@@ -9,6 +9,7 @@ import { openIncident } from "../incidents/open";
 import { openIncidentBlocking } from "../incidents/queries";
 import { briefingAcknowledgedUnits } from "../releases/briefings";
 import { compareCohorts, type CohortComparison } from "../telemetry/regression";
+import { startTicker } from "../ticker";
 
 // The rollout engine. Offers are decided when a device polls (the install gate); this moves rollouts
 // between waves. Every step is a conditional update inside a transaction that holds the rollout's row
@@ -300,14 +301,5 @@ export async function tickRollouts(db: Db, now = new Date()): Promise<Record<num
 
 /** Runs ticks every few seconds in this process (each tick is safe alongside other instances). */
 export function startRolloutTicker(db: Db, everyMs: number): () => void {
-  let busy = false;
-  const timer = setInterval(() => {
-    if (busy) return;
-    busy = true;
-    tickRollouts(db)
-      .catch((err) => console.error("[corridor] rollout tick failed", err))
-      .finally(() => (busy = false));
-  }, everyMs);
-  timer.unref();
-  return () => clearInterval(timer);
+  return startTicker("rollout", everyMs, () => tickRollouts(db));
 }

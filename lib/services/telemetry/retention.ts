@@ -3,6 +3,7 @@ import { queryRows, type Db } from "@/db/client";
 import { systemActor } from "../actor";
 import { recordAudit } from "../audit/record";
 import { readSetting } from "./settings";
+import { startTicker } from "../ticker";
 
 const DAY_MS = 86_400_000;
 const BATCH = 5000;
@@ -43,20 +44,5 @@ async function drain(db: Db, statement: ReturnType<typeof sql>): Promise<number>
 
 /** Prunes on a timer (the first run soon after start), one run at a time per process. */
 export function startTelemetryTicker(db: Db, everyMs: number): () => void {
-  let busy = false;
-  const tick = () => {
-    if (busy) return;
-    busy = true;
-    pruneTelemetry(db)
-      .catch((err) => console.error("[corridor] telemetry retention tick failed", err))
-      .finally(() => (busy = false));
-  };
-  const first = setTimeout(tick, 60_000);
-  const timer = setInterval(tick, everyMs);
-  first.unref();
-  timer.unref();
-  return () => {
-    clearTimeout(first);
-    clearInterval(timer);
-  };
+  return startTicker("telemetry retention", everyMs, () => pruneTelemetry(db), 60_000);
 }
