@@ -66,7 +66,7 @@ export async function stopRollout(tx: Db, rollout: Rollout, state: "halted" | "c
 export async function advanceRollout(tx: Db, rolloutId: number, now: Date, audit: Audit): Promise<string> {
   const [rollout] = await tx.select().from(rollouts).where(eq(rollouts.id, rolloutId)).for("update", { skipLocked: true });
   if (!rollout || rollout.state !== "running") return "idle";
-  if (await healthRegressed(tx, rollout, now, audit)) return "paused";
+  if (await healthCheck(tx, rollout, now, audit)) return "paused";
   const waves = await tx.select().from(rolloutWaves).where(eq(rolloutWaves.rolloutId, rollout.id)).orderBy(asc(rolloutWaves.position));
   const active = waves.find((w) => w.state === "active");
   if (active) {
@@ -99,6 +99,16 @@ export async function advanceRollout(tx: Db, rolloutId: number, now: Date, audit
  * evidence and pauses the rollout; the incident blocks the next wave until someone signs it off, after
  * which the same regression no longer pauses it.
  */
+async function healthCheck(tx: Db, rollout: Rollout, now: Date, audit: Audit): Promise<boolean> {
+  // In a savepoint: a failing comparison is logged and must not stop the wave's own judgement (auto-halt).
+  try {
+    return await tx.transaction((sp) => healthRegressed(sp, rollout, now, audit));
+  } catch (err) {
+    console.error(`[corridor] health check of rollout ${rollout.id} failed`, err);
+    return false;
+  }
+}
+
 async function healthRegressed(tx: Db, rollout: Rollout, now: Date, audit: Audit): Promise<boolean> {
   if (rollout.healthCheckedAt && now.getTime() - rollout.healthCheckedAt.getTime() < HEALTH_CHECK_MS) return false;
   const updatedDevices = await queryRows<{ device_id: number }>(tx, sql`SELECT device_id FROM deployment_actions WHERE rollout_id = ${rollout.id} AND state = 'succeeded'`);
