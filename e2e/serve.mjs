@@ -19,6 +19,10 @@ const server = spawn(process.execPath, ["--import", "tsx", path.join(root, "scri
     // Keep in step with DEMO_PASSWORD in e2e/fixtures.ts.
     CORRIDOR_DEMO_PASSWORD: "e2e-demo-password-2026",
     CORRIDOR_SEED_DEVICES: "800",
+    // The same demo whatever a developer's .env.local says (`npm start` writes one): no simulated fleet
+    // (its rollouts would take the lab devices the tests roll out to), the production poll interval.
+    CORRIDOR_FLEET_DEVICES: "0",
+    DDI_POLL_SECONDS: "300",
     // A fixed secret for this throw-away test server only; it signs nothing outside the test run.
     AUTH_SECRET: "e2e-only-auth-secret-not-for-production-3f9c1d7a2b",
     AUTH_TRUST_HOST: "true",

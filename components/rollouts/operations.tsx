@@ -83,8 +83,21 @@ export function RetryFailedForm({ rolloutId, failed }: { rolloutId: number; fail
   );
 }
 
+type OlderRelease = { id: number; version: string; securityVersion: number };
+
+function ReleaseSelect({ id, label, releases }: { id: string; label: string; releases: OlderRelease[] }) {
+  return (
+    <div>
+      <label htmlFor={id} className="label">{label}</label>
+      <select id={id} name="releaseId" required className="input">
+        {releases.map((r) => <option key={r.id} value={r.id}>{r.version} (security version {r.securityVersion})</option>)}
+      </select>
+    </div>
+  );
+}
+
 /** Puts the devices this rollout updated back on an earlier approved release, as a rollout of its own. */
-export function RevertForm({ rolloutId, updated, releases }: { rolloutId: number; updated: number; releases: { id: number; version: string; securityVersion: number }[] }) {
+export function RevertForm({ rolloutId, updated, releases }: { rolloutId: number; updated: number; releases: OlderRelease[] }) {
   const { state, onSubmit, pending, fieldError } = useFormAction(revertRolloutAction);
   if (releases.length === 0) return <p className="text-sm text-slate-700">No other approved release of this model to go back to.</p>;
   return (
@@ -93,12 +106,7 @@ export function RevertForm({ rolloutId, updated, releases }: { rolloutId: number
       <p className="text-sm text-slate-700">
         Gives the {updated} updated device{updated === 1 ? "" : "s"} a known-good release, through the same windows and clinical-use checks. Devices now above its security version are left out: taking them lower is a downgrade.
       </p>
-      <div>
-        <label htmlFor="revert-release" className="label">Known-good release</label>
-        <select id="revert-release" name="releaseId" required className="input">
-          {releases.map((r) => <option key={r.id} value={r.id}>{r.version} (security version {r.securityVersion})</option>)}
-        </select>
-      </div>
+      <ReleaseSelect id="revert-release" label="Known-good release" releases={releases} />
       <ReasonField id="revert-reason" label="Reason" placeholder="e.g. alarm volume complaints after the update" error={fieldError("reason")} />
       <FormMessage ok={state.ok} message={state.message} />
       <button type="submit" className="btn-secondary" disabled={pending}>{pending ? "Starting…" : "Revert updated devices"}</button>
@@ -110,7 +118,7 @@ export function RevertForm({ rolloutId, updated, releases }: { rolloutId: number
  * Asks for a downgrade exception (UPD-04): the devices above the chosen release's security floor go back
  * to it only after a second person signs too. The requester's signature is the first.
  */
-export function DowngradeRequestForm({ rolloutId, releases, printedName }: { rolloutId: number; releases: { id: number; version: string; securityVersion: number }[]; printedName: string }) {
+export function DowngradeRequestForm({ rolloutId, releases, printedName }: { rolloutId: number; releases: OlderRelease[]; printedName: string }) {
   const { state, onSubmit, pending, fieldError } = useFormAction(requestDowngradeAction);
   if (releases.length === 0) return <p className="text-sm text-slate-700">No other approved release of this model to go back to.</p>;
   return (
@@ -119,12 +127,7 @@ export function DowngradeRequestForm({ rolloutId, releases, printedName }: { rol
       <p className="text-sm text-slate-700">
         For safety reasons only. The updated devices now above the chosen release&apos;s security version get it back with new signed metadata; a second person must sign before anything is sent. Your signature (<span className="font-medium">{printedName}</span>) is the first.
       </p>
-      <div>
-        <label htmlFor="downgrade-release" className="label">Go back to</label>
-        <select id="downgrade-release" name="releaseId" required className="input">
-          {releases.map((r) => <option key={r.id} value={r.id}>{r.version} (security version {r.securityVersion})</option>)}
-        </select>
-      </div>
+      <ReleaseSelect id="downgrade-release" label="Go back to" releases={releases} />
       <div>
         <label htmlFor="downgrade-reason" className="label">Safety reason</label>
         <textarea id="downgrade-reason" name="safetyReason" required rows={3} maxLength={1000} className="input" placeholder="e.g. alarm tones inaudible after the update; the vendor confirms the older version is safe" aria-describedby={fieldError("safetyReason") ? "downgrade-reason-error" : undefined} />
