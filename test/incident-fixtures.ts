@@ -2,7 +2,8 @@ import { and, asc, eq, sql } from "drizzle-orm";
 import type { Db } from "@/db/client";
 import { incidentDevices, incidents, notifications, users, type Incident } from "@/db/schema";
 import { systemActor } from "@/lib/services/actor";
-import { auditAs, openIncident, type OpenIncidentInput } from "@/lib/services/incidents/open";
+import { auditAs } from "@/lib/services/audit/record";
+import { openIncident, type OpenIncidentInput } from "@/lib/services/incidents/open";
 import { unique } from "./db";
 
 // Fixtures for the incident tests: incidents opened through the real service (as a system actor, the

@@ -5,8 +5,8 @@ import { DowngradeRequestForm, DowngradeSignForm } from "./operations";
 
 type Exception = Awaited<ReturnType<typeof downgradesOf>>[number];
 
-const STATE_TONE = { pending: "amber", executed: "green", rejected: "slate" } as const;
-const STATE_LABEL = { pending: "Waiting for a second signature", executed: "Signed by two people; downgrade started", rejected: "Rejected" } as const;
+const STATE_TONE = { pending: "amber", executed: "green" } as const;
+const STATE_LABEL = { pending: "Waiting for a second signature", executed: "Signed by two people; downgrade started" } as const;
 
 /** Downgrade exceptions of a rollout (UPD-04): who asked, why, who signed, and the forms to sign. */
 export function DowngradeExceptions({ rolloutId, exceptions, releases, canSign, user }: {

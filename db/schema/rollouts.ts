@@ -114,7 +114,7 @@ export const downgradeExceptions = pgTable("downgrade_exceptions", {
   releaseId: integer("release_id").notNull().references(() => releases.id),
   deviceIds: integer("device_ids").array().notNull(),
   safetyReason: text("safety_reason").notNull(),
-  state: text("state", { enum: ["pending", "executed", "rejected"] }).notNull().default("pending"),
+  state: text("state", { enum: ["pending", "executed"] }).notNull().default("pending"),
   requestedBy: integer("requested_by").notNull().references(() => users.id),
   createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
   executedRolloutId: integer("executed_rollout_id").references(() => rollouts.id),

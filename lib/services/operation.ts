@@ -2,7 +2,7 @@ import { z } from "zod";
 import type { Db } from "@/db/client";
 import { can, type Permission } from "@/lib/auth/permissions";
 import type { Actor, Ctx, Origin } from "./actor";
-import { recordAudit, type AuditEntry } from "./audit/record";
+import { recordAudit, type Audit } from "./audit/record";
 import { ForbiddenError, ServiceError, UnauthenticatedError, ValidationError } from "./errors";
 
 /**
@@ -22,7 +22,7 @@ type CommandBody<S extends z.ZodType, Out> = (args: {
   actor: Actor;
   origin: Origin | undefined;
   input: z.output<S>;
-  audit: (entry: AuditEntry) => Promise<void>;
+  audit: Audit;
 }) => Promise<Out>;
 
 type QueryBody<S extends z.ZodType, Out> = (args: { db: Db; actor: Actor; input: z.output<S> }) => Promise<Out>;

@@ -292,26 +292,21 @@ describe("SBM-10: SBOM diff against the release most installed on the model", ()
     const sbomOf = (version: string, sha: string, components: ReturnType<typeof comp>[], vulns: { id: string; severity: string; affects: string[] }[]) =>
       Buffer.from(JSON.stringify(buildCycloneDx({ name: "Pump", version, supplier, artifactSha256: sha, components, vulnerabilities: vulns })));
 
-    const old = await releaseIn(g, "draft", { modelId: model.id, version: "7.0.0" });
-    await upload(g, g.submitter.ctx, old.release.id, old.pkg);
-    await attachSbom(g.submitter.ctx, {
-      releaseId: old.release.id,
-      filename: "old.json",
-      bytes: sbomOf("7.0.0", old.pkg.sha256, [comp("openssl", "3.0.13"), comp("zlib", "1.3.1"), comp("busybox", "1.36.1")], [
-        { id: "CVE-2024-0727", severity: "medium", affects: ["openssl"] },
-        { id: "CVE-2023-0001", severity: "low", affects: ["busybox"] },
-      ]),
-    });
-    const next = await releaseIn(g, "draft", { modelId: model.id, version: "7.1.0" });
-    await upload(g, g.submitter.ctx, next.release.id, next.pkg);
-    await attachSbom(g.submitter.ctx, {
-      releaseId: next.release.id,
-      filename: "new.json",
-      bytes: sbomOf("7.1.0", next.pkg.sha256, [comp("openssl", "3.0.14"), comp("zlib", "1.3.1"), comp("sqlite", "3.45.1")], [
-        { id: "CVE-2024-9999", severity: "high", affects: ["sqlite"] },
-        { id: "CVE-2023-0001", severity: "low", affects: ["zlib"] },
-      ]),
-    });
+    /** A draft release of the model with its package and an SBOM of these components and vulnerabilities. */
+    const draftWithSbom = async (version: string, components: ReturnType<typeof comp>[], vulns: { id: string; severity: string; affects: string[] }[]) => {
+      const r = await releaseIn(g, "draft", { modelId: model.id, version });
+      await upload(g, g.submitter.ctx, r.release.id, r.pkg);
+      await attachSbom(g.submitter.ctx, { releaseId: r.release.id, filename: `${version}.json`, bytes: sbomOf(version, r.pkg.sha256, components, vulns) });
+      return r;
+    };
+    const old = await draftWithSbom("7.0.0", [comp("openssl", "3.0.13"), comp("zlib", "1.3.1"), comp("busybox", "1.36.1")], [
+      { id: "CVE-2024-0727", severity: "medium", affects: ["openssl"] },
+      { id: "CVE-2023-0001", severity: "low", affects: ["busybox"] },
+    ]);
+    const next = await draftWithSbom("7.1.0", [comp("openssl", "3.0.14"), comp("zlib", "1.3.1"), comp("sqlite", "3.45.1")], [
+      { id: "CVE-2024-9999", severity: "high", affects: ["sqlite"] },
+      { id: "CVE-2023-0001", severity: "low", affects: ["zlib"] },
+    ]);
     // Three devices run 7.0.0, one runs 6.0.0 and one (retired) runs 7.1.0.
     for (let i = 0; i < 3; i++) await createTestDevice(g.db, place, { firmwareVersion: "7.0.0" });
     await createTestDevice(g.db, place, { firmwareVersion: "6.0.0" });

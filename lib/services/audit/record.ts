@@ -44,6 +44,12 @@ const clean = (s: string | null | undefined, max: number) =>
  * Writes one audit row. Call it with the same transaction as the change it records, so that the
  * change and its audit row commit or roll back together (AUD-01).
  */
+/** Writes one audit row in the caller's transaction (a command body's `audit`, or `auditAs` elsewhere). */
+export type Audit = (entry: AuditEntry) => Promise<void>;
+
+/** An audit writer for callers outside command() (engine and escalation ticks, device requests). */
+export const auditAs = (tx: Db, actor: Actor | null, origin?: Origin): Audit => (entry) => recordAudit(tx, actor, origin, entry);
+
 export async function recordAudit(tx: Db, actor: Actor | null, origin: Origin | undefined, entry: AuditEntry) {
   const who = actorIdentity(actor);
   const before = redact(entry.before);

@@ -21,7 +21,7 @@ let generation = 0;
 export type ScopedWindow = WindowRule & { label: string | null; unitId: number | null; modelId: number | null };
 
 /** The windows a device of `modelId` in `unitId` follows (see `pickWindows`). */
-export async function deviceWindows(db: Db, unitId: number, modelId: number, now = Date.now()): Promise<WindowRule[]> {
+export async function deviceWindows(db: Db, unitId: number, modelId: number, now = Date.now()): Promise<ScopedWindow[]> {
   let perDb = windowCache.get(db);
   if (!perDb) windowCache.set(db, (perDb = new Map()));
   let hit = perDb.get(unitId);
@@ -33,7 +33,7 @@ export async function deviceWindows(db: Db, unitId: number, modelId: number, now
 }
 
 /** A unit's own windows and its site's, every model. */
-export function windowsAround(db: Db, unitId: number): Promise<ScopedWindow[]> {
+function windowsAround(db: Db, unitId: number): Promise<ScopedWindow[]> {
   return queryRows<ScopedWindow>(
     db,
     sql`SELECT w.rrule, w.starts_at AS "startsAt", w.duration_minutes AS "durationMinutes", w.label, w.unit_id AS "unitId", w.model_id AS "modelId"

@@ -2,7 +2,7 @@ import { and, eq, inArray, isNull } from "drizzle-orm";
 import { z } from "zod";
 import { deploymentActions, deviceCredentials, deviceReports, devices, rolloutWaves, rollouts, units } from "@/db/schema";
 import { OPEN_ACTION_STATES } from "@/lib/domain";
-import { pickWindows, windowsAround } from "../ddi/context";
+import { deviceWindows } from "../ddi/context";
 import { NotFoundError } from "../errors";
 import { query } from "../operation";
 import { gateBlockers } from "../safety/gate-facts";
@@ -44,7 +44,7 @@ export const deviceUpdateStatus = query({
       .leftJoin(rolloutWaves, eq(rolloutWaves.id, deploymentActions.waveId))
       .where(eq(devices.id, input.deviceId));
     if (!row) throw new NotFoundError("This device does not exist.");
-    const windows = pickWindows(await windowsAround(db, row.unitId), row.modelId);
+    const windows = await deviceWindows(db, row.unitId, row.modelId);
     const now = new Date();
     const blockers: Blocker[] = await gateBlockers(db, { ...row, unitTimeZone: row.timeZone }, input.clinicalUseMaxAgeMinutes * 60_000, now);
     return {

@@ -23,17 +23,12 @@ import { devices, incidentDevices, incidents, rollouts, users, type Incident } f
 import { can } from "@/lib/auth/permissions";
 import { INCIDENT_SEVERITIES, INCIDENT_SOURCE_LABELS, type IncidentSeverity, type IncidentSource } from "@/lib/domain";
 import { RowId } from "@/lib/validation/ids";
-import type { Actor, Origin } from "../actor";
-import { recordAudit, type AuditEntry } from "../audit/record";
+import type { Actor } from "../actor";
+import type { Audit } from "../audit/record";
 import { NotFoundError, ValidationError } from "../errors";
 import { command } from "../operation";
 import { enqueueWebhook, notifyUsers, ON_CALL } from "./notify";
 import { escalationDeadlines } from "./settings";
-
-export type Audit = (entry: AuditEntry) => Promise<void>;
-
-/** An audit writer for callers outside command() (ticks, device requests). */
-export const auditAs = (tx: Db, actor: Actor | null, origin?: Origin): Audit => (entry) => recordAudit(tx, actor, origin, entry);
 
 export type OpenIncidentInput = {
   source: IncidentSource;

@@ -11,7 +11,8 @@ import { reauthenticate } from "../releases/signatures";
 import { pauseRollout, quarantineDevice } from "../rollouts/operations";
 import { revertCohort } from "../rollouts/revert";
 import { enqueueWebhook, notifyUsers, ON_CALL } from "./notify";
-import { deadlineFrom, devicesBySerial, linkDevices, requireOwner, type Audit } from "./open";
+import { deadlineFrom, devicesBySerial, linkDevices, requireOwner } from "./open";
+import type { Audit } from "../audit/record";
 
 // Working an incident. Each operation locks the incident row, refuses (409, nothing changed) what its
 // status does not allow, and leaves an audit row on the incident (its timeline).

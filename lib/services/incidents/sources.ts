@@ -5,7 +5,8 @@ import { deploymentActions, devices, releases } from "@/db/schema";
 import { OPEN_ACTION_STATES, type IncidentSeverity, type IncidentSource } from "@/lib/domain";
 import { systemActor, type Actor, type Origin } from "../actor";
 import type { DeviceSession } from "../ddi/device-auth";
-import { auditAs, openIncident, type Audit } from "./open";
+import { auditAs, type Audit } from "../audit/record";
+import { openIncident } from "./open";
 
 // The automatic sources of incidents. Each opens (or, for a repeated cause, reuses) one incident linked
 // to the device and — when the device is taking part in a rollout — to that rollout and its release.

@@ -6,7 +6,7 @@ import {
 } from "@/db/schema";
 import { RELEASE_STATE_LABELS, type ReleaseState } from "@/lib/domain";
 import type { Actor } from "../actor";
-import type { AuditEntry } from "../audit/record";
+import type { Audit } from "../audit/record";
 import { stopOpenActions } from "../deployments/stop";
 import { ConflictError, NotFoundError } from "../errors";
 
@@ -23,7 +23,6 @@ export const LIFECYCLE: Record<ReleaseState, readonly ReleaseState[]> = {
   recalled: [],
 };
 
-type Audit = (entry: AuditEntry) => Promise<void>;
 
 export type ScopedRelease = Release & { manufacturerId: number; criticality: "life_sustaining" | "life_supporting" | "other"; modelName: string };
 

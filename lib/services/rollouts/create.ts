@@ -2,12 +2,12 @@ import { sql } from "drizzle-orm";
 import type { z } from "zod";
 import { rolloutWaves, rollouts } from "@/db/schema";
 import { CreateRolloutInput, WaveInput } from "@/lib/validation/rollouts";
-import { recordAudit } from "../audit/record";
+import { auditAs, type Audit } from "../audit/record";
 import { ValidationError } from "../errors";
 import { command } from "../operation";
 import type { Db } from "@/db/client";
 import type { Actor } from "../actor";
-import { advanceRollout, ENGINE, type Audit } from "./engine";
+import { advanceRollout, ENGINE } from "./engine";
 import { approvedRelease, candidates, type Candidate } from "./targets";
 
 type Wave = z.output<typeof WaveInput>;
@@ -73,6 +73,6 @@ export async function insertRollout(tx: Db, actor: Actor, input: z.output<typeof
     entityId: rollout!.id,
     after: { releaseId: release.id, version: release.version, name: input.name, devices: deviceIds.length, waves: input.waves.map((w, i) => ({ name: w.name, kind: w.kind, devices: split[i]!.length })) },
   });
-  await advanceRollout(tx, rollout!.id, new Date(), (entry) => recordAudit(tx, ENGINE, undefined, entry));
+  await advanceRollout(tx, rollout!.id, new Date(), auditAs(tx, ENGINE));
   return rollout!;
 }

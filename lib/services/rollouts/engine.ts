@@ -1,9 +1,9 @@
 import { and, asc, eq, inArray, isNull, sql } from "drizzle-orm";
 import { queryRows, type Db } from "@/db/client";
-import { deploymentActions, releases, rolloutDevices, rolloutWaves, rollouts, type GateResult, type Rollout, type RolloutWave } from "@/db/schema";
+import { deploymentActions, rolloutDevices, rolloutWaves, rollouts, type GateResult, type Rollout, type RolloutWave } from "@/db/schema";
 import { HEALTH_METRIC_LABELS } from "@/lib/domain";
 import { systemActor, type Actor } from "../actor";
-import { recordAudit, type AuditEntry } from "../audit/record";
+import { auditAs, recordAudit, type Audit } from "../audit/record";
 import { stopOpenActions } from "../deployments/stop";
 import { openIncident } from "../incidents/open";
 import { openIncidentBlocking } from "../incidents/queries";
@@ -15,8 +15,6 @@ import { startTicker } from "../ticker";
 // between waves. Every step is a conditional update inside a transaction that holds the rollout's row
 // lock, so ticks are idempotent, safe with several app instances, and resume correctly after a crash:
 // nothing lives only in memory.
-
-export type Audit = (entry: AuditEntry) => Promise<void>;
 
 export const ENGINE: Actor = systemActor("rollout-engine");
 
@@ -57,6 +55,12 @@ export async function stopRollout(tx: Db, rollout: Rollout, state: "halted" | "c
   await tx.update(rolloutWaves).set({ state: "canceled" }).where(and(eq(rolloutWaves.rolloutId, rollout.id), eq(rolloutWaves.state, "pending")));
   await audit({ action: `rollout.${state}`, entityType: "rollout", entityId: rollout.id, before: { state: rollout.state }, after: { state, ...stopped }, reason });
   return moved;
+}
+
+/** Pauses a running rollout (by a person or the engine): nothing of it is offered until someone resumes it. */
+export async function pauseRunning(tx: Db, rollout: Rollout, reason: string, audit: Audit, detail: Record<string, unknown> = {}) {
+  await tx.update(rollouts).set({ state: "paused", stateReason: reason, updatedAt: sql`now()` }).where(eq(rollouts.id, rollout.id));
+  await audit({ action: "rollout.paused", entityType: "rollout", entityId: rollout.id, before: { state: rollout.state }, after: { state: "paused", ...detail }, reason });
 }
 
 /**
@@ -118,12 +122,11 @@ async function healthRegressed(tx: Db, rollout: Rollout, now: Date, audit: Audit
   if (result.regressed.length === 0) return false;
   const worse = result.metrics.filter((m) => m.regressed);
   const summary = worse.map((m) => `${HEALTH_METRIC_LABELS[m.metric].toLowerCase()} ${m.relativeChange === null ? "up from 0" : `+${Math.round(m.relativeChange * 100)}%`} (p = ${m.pValue!.toPrecision(2)})`).join("; ");
-  const [release] = await tx.select({ version: releases.version }).from(releases).where(eq(releases.id, rollout.releaseId));
   const { incident } = await openIncident(tx, ENGINE, audit, {
     source: "health_regression",
     sourceKey: `rollout:${rollout.id}:health_regression`,
     severity: "high",
-    title: `Health regression after ${release!.version}: ${worse.map((m) => HEALTH_METRIC_LABELS[m.metric].toLowerCase()).join(", ")}`,
+    title: `Health regression after ${result.version}: ${worse.map((m) => HEALTH_METRIC_LABELS[m.metric].toLowerCase()).join(", ")}`,
     description: `Updated devices are worse than not-yet-updated devices of the same model over the same period: ${summary}. The rollout is paused and its next wave waits until someone signs this incident off.`,
     releaseId: rollout.releaseId,
     rolloutId: rollout.id,
@@ -131,8 +134,7 @@ async function healthRegressed(tx: Db, rollout: Rollout, now: Date, audit: Audit
     evidence: regressionEvidence(result),
   });
   if (incident.signedOffAt) return false;
-  await tx.update(rollouts).set({ state: "paused", stateReason: `Health regression: ${summary}. See incident #${incident.id}.`, updatedAt: sql`now()` }).where(eq(rollouts.id, rollout.id));
-  await audit({ action: "rollout.paused", entityType: "rollout", entityId: rollout.id, after: { cause: "health regression", incidentId: incident.id, metrics: result.regressed } });
+  await pauseRunning(tx, rollout, `Health regression: ${summary}. See incident #${incident.id}.`, audit, { cause: "health regression", incidentId: incident.id, metrics: result.regressed });
   return true;
 }
 
@@ -197,8 +199,8 @@ async function judgeActiveWave(tx: Db, rollout: Rollout, wave: RolloutWave, now:
   }
   if (s.open > 0) return "running";
   if (!gates[2]!.ok) {
-    await tx.update(rollouts).set({ state: "paused", stateReason: `Wave "${wave.name}" finished with ${successPct}% success; it needs ${wave.minSuccessPct}%. Retry the failed devices or resume to go on.`, updatedAt: sql`now()` }).where(eq(rollouts.id, rollout.id));
-    await audit({ action: "rollout.paused", entityType: "rollout", entityId: rollout.id, after: { wave: wave.name, successPct, cause: "success share below the gate" } });
+    const reason = `Wave "${wave.name}" finished with ${successPct}% success; it needs ${wave.minSuccessPct}%. Retry the failed devices or resume to go on.`;
+    await pauseRunning(tx, rollout, reason, audit, { wave: wave.name, successPct, cause: "success share below the gate" });
     return "paused";
   }
   await tx.update(rolloutWaves).set({ state: "completed", completedAt: now }).where(and(eq(rolloutWaves.id, wave.id), eq(rolloutWaves.state, "active")));
@@ -304,7 +306,7 @@ export async function tickRollouts(db: Db, now = new Date()): Promise<Record<num
   const running = await db.select({ id: rollouts.id }).from(rollouts).where(eq(rollouts.state, "running")).orderBy(asc(rollouts.id));
   const outcomes: Record<number, string> = {};
   for (const { id } of running) {
-    outcomes[id] = await db.transaction((tx) => advanceRollout(tx, id, now, (entry) => recordAudit(tx, ENGINE, undefined, entry)));
+    outcomes[id] = await db.transaction((tx) => advanceRollout(tx, id, now, auditAs(tx, ENGINE)));
   }
   return outcomes;
 }

@@ -5,12 +5,12 @@ import { blackouts, devices, freezes, rolloutWaves, rollouts, users, type Rollou
 import { verifyPassword } from "@/lib/auth/password";
 import { RolloutRef } from "@/lib/validation/rollouts";
 import { RowId } from "@/lib/validation/ids";
-import { recordAudit } from "../audit/record";
+import { auditAs } from "../audit/record";
 import { forgetUnitWindows } from "../ddi/context";
 import { ConflictError, ForbiddenError, NotFoundError } from "../errors";
 import { command } from "../operation";
 import { SignatureRefused } from "../releases/signatures";
-import { advanceRollout, ENGINE, issuedCounterSql, stopRollout, withinFloorSql } from "./engine";
+import { advanceRollout, ENGINE, issuedCounterSql, pauseRunning, stopRollout, withinFloorSql } from "./engine";
 
 // Operator actions on rollouts. Each is permission-checked, audited in its own transaction, and refused
 // (409) from a state where it makes no sense.
@@ -30,8 +30,7 @@ export const pauseRollout = command({
   async run({ tx, input, audit }) {
     const rollout = await lockRollout(tx, input.rolloutId);
     if (rollout.state !== "running") throw new ConflictError(`Only a running rollout can be paused; this one is ${rollout.state}.`);
-    await tx.update(rollouts).set({ state: "paused", stateReason: input.reason, updatedAt: sql`now()` }).where(eq(rollouts.id, rollout.id));
-    await audit({ action: "rollout.paused", entityType: "rollout", entityId: rollout.id, before: { state: rollout.state }, after: { state: "paused" }, reason: input.reason });
+    await pauseRunning(tx, rollout, input.reason, audit);
     return { state: "paused" as const };
   },
 });
@@ -47,7 +46,7 @@ export const resumeRollout = command({
     await audit({ action: "rollout.resumed", entityType: "rollout", entityId: rollout.id, before: { state: "paused" }, after: { state: "running" } });
     // A wave stopped below its success gate is accepted as it stands when a person resumes.
     await tx.update(rolloutWaves).set({ state: "completed", completedAt: sql`now()` }).where(and(eq(rolloutWaves.rolloutId, rollout.id), eq(rolloutWaves.state, "active"), sql`NOT EXISTS (SELECT 1 FROM deployment_actions a WHERE a.wave_id = rollout_waves.id AND a.state IN ('scheduled','downloading','downloaded','installing','installed_awaiting_confirmation','cancel_requested'))`));
-    await advanceRollout(tx, rollout.id, new Date(), (entry) => recordAudit(tx, ENGINE, undefined, entry));
+    await advanceRollout(tx, rollout.id, new Date(), auditAs(tx, ENGINE));
     return { state: "running" as const };
   },
 });
@@ -127,7 +126,7 @@ export const goAheadWave = command({
     }
     const [signed] = await tx.update(rolloutWaves).set({ goAheadBy: user.id, goAheadName: user.displayName, goAheadAt: sql`clock_timestamp()` }).where(eq(rolloutWaves.id, wave.id)).returning();
     await audit({ action: "rollout.go_ahead_signed", entityType: "rollout", entityId: wave.rolloutId, after: { wave: wave.name, printedName: user.displayName, signedAt: signed!.goAheadAt, meaning: "go-ahead for the next wave" } });
-    await advanceRollout(tx, wave.rolloutId, new Date(), (entry) => recordAudit(tx, ENGINE, undefined, entry));
+    await advanceRollout(tx, wave.rolloutId, new Date(), auditAs(tx, ENGINE));
     return { waveId: wave.id };
   },
 });
